@@ -1,0 +1,7 @@
+"""mmvmt: Video Mask Transfiner and the HQ-YTVIS benchmark tools for OpenMMLab 2.0."""
+from .utils.compat import apply_compat_patches
+from .version import __version__
+
+apply_compat_patches()
+
+__all__ = ['__version__']
