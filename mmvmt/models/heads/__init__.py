@@ -1,0 +1,3 @@
+from .video_query_head import VideoQueryHead
+
+__all__ = ['VideoQueryHead']

@@ -1,0 +1,3 @@
+from .video_hungarian_assigner import VideoHungarianAssigner
+
+__all__ = ['VideoHungarianAssigner']
