@@ -33,6 +33,11 @@ def _mmengine_globals() -> List[object]:
     return [HistoryBuffer, ConfigDict]
 
 
+def _history_buffer_state(self) -> dict:
+    """``HistoryBuffer.__getstate__`` without the statistics functions: plain data only."""
+    return {k: v for k, v in self.__dict__.items() if k != 'statistics_methods'}
+
+
 def apply_compat_patches() -> None:
     """Apply the fixes above; safe to call any number of times."""
     global _PATCHED
@@ -41,4 +46,6 @@ def apply_compat_patches() -> None:
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:
         add_safe_globals(_numpy_globals() + _mmengine_globals())
+    from mmengine.logging import HistoryBuffer
+    HistoryBuffer.__getstate__ = _history_buffer_state
     _PATCHED = True

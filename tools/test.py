@@ -1,0 +1,77 @@
+"""Test (and evaluate) a checkpoint with mmengine's Runner.
+
+    python tools/test.py CONFIG CHECKPOINT [--eval tube_boundary_ap tube_mask_ap ...]
+    bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [args...]
+
+``--eval`` picks registered metrics by short name and replaces the config's test evaluator
+(the habit of mmtrack 0.x, kept on the mmengine runner); ``--format-only`` writes the
+YouTube-VIS results JSON (and zip) without evaluating, e.g. for a challenge server.
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmvmt.evaluation.metrics.short_names import build_eval_metrics
+from mmvmt.utils import register_all_modules
+from mmvmt.utils.launch import adapt_env_cfg_to_device
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a VIS model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation logs')
+    parser.add_argument(
+        '--eval', nargs='+', metavar='METRIC',
+        help='short names of the metrics to compute, e.g. tube_boundary_ap tube_mask_ap; '
+        'they replace the test evaluator of the config')
+    parser.add_argument(
+        '--format-only', action='store_true',
+        help='only write the results file(s) (with --outfile-prefix), do not evaluate')
+    parser.add_argument('--outfile-prefix', help='prefix of the written results files')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, "key=value" pairs')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+
+    if args.eval:
+        cfg.test_evaluator = build_eval_metrics(args.eval)
+    if args.format_only or args.outfile_prefix:
+        evaluators = cfg.test_evaluator
+        for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
+            metric['format_only'] = args.format_only
+            if args.outfile_prefix:
+                metric['outfile_prefix'] = args.outfile_prefix
+    adapt_env_cfg_to_device(cfg)
+
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
