@@ -1,0 +1,3 @@
+from .vmt import VideoMaskTransfiner
+
+__all__ = ['VideoMaskTransfiner']

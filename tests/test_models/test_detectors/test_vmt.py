@@ -1,0 +1,194 @@
+"""VideoMaskTransfiner: training losses, whole-video chunked inference, class-agnostic
+refinement, on a tiny model and random clips."""
+import copy
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.structures import InstanceData
+from torch import nn
+
+from mmvmt.registry import MODELS
+from mmvmt.utils import register_all_modules
+
+register_all_modules()
+
+C = 32
+
+
+def tiny_model_cfg(refine_head=None, **test_cfg):
+    """A few-channel VMT: ResNet-18 with base width 8, 2 encoder levels, 1 decoder layer."""
+    attn = dict(embed_dims=C, num_heads=4, dropout=0.0)
+    return dict(
+        type='VideoMaskTransfiner',
+        data_preprocessor=dict(type='TrackDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
+                               pad_size_divisor=32, pad_mask=True),
+        backbone=dict(type='ResNet', depth=18, base_channels=8, num_stages=3,
+                      strides=(1, 2, 2), dilations=(1, 1, 1),
+                      out_indices=(0, 1, 2), norm_cfg=dict(type='BN'), init_cfg=None),
+        neck=dict(type='ChannelMapper', in_channels=[8, 16, 32], kernel_size=1,
+                  out_channels=C, act_cfg=None, norm_cfg=dict(type='GN', num_groups=8),
+                  num_outs=3),
+        encoder=dict(num_layers=1, layer_cfg=dict(
+            self_attn_cfg=dict(embed_dims=C, num_heads=4, num_levels=2, num_points=2,
+                               batch_first=True),
+            ffn_cfg=dict(embed_dims=C, feedforward_channels=64, ffn_drop=0.0))),
+        positional_encoding=dict(num_feats=C // 2, normalize=True, offset=-0.5),
+        base_head=dict(type='VideoQueryHead', num_classes=3, num_queries=5, embed_dims=C,
+                       decoder=dict(num_layers=2, layer_cfg=dict(
+                           self_attn_cfg=attn,
+                           cross_attn_cfg=dict(attn, num_levels=2, num_points=2),
+                           ffn_cfg=dict(embed_dims=C, feedforward_channels=64,
+                                        ffn_drop=0.0))),
+                       norm_cfg=dict(type='GN', num_groups=8)),
+        refine_head=refine_head,
+        train_cfg=dict(assigner=dict(type='VideoHungarianAssigner')),
+        test_cfg=dict(dict(chunk_size=2, max_per_video=4), **test_cfg))
+
+
+@MODELS.register_module(name='_RecordingRefineHead', force=True)
+class RecordingRefineHead(nn.Module):
+    """Stand-in with the refinement head's interface; it records what it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+        self.calls = []
+
+    def _probs(self, coarse_logits, images):
+        up = nn.functional.interpolate(coarse_logits, size=images.shape[-2:],
+                                       mode='bilinear', align_corners=False)
+        return (up * self.scale).sigmoid()
+
+    def loss(self, inst_embeds, coarse_logits, video_idx, feats, images, gt_masks, valid):
+        self.calls.append(dict(inst_embeds=inst_embeds, coarse_logits=coarse_logits,
+                               video_idx=video_idx, feats=feats, images=images,
+                               gt_masks=gt_masks, valid=valid))
+        probs = self._probs(coarse_logits, images)
+        return dict(loss_refine=nn.functional.binary_cross_entropy(probs, gt_masks.float()) +
+                    0 * (inst_embeds.sum() + feats[0].sum() + feats[1].sum()))
+
+    def predict(self, inst_embeds, coarse_logits, video_idx, feats, images):
+        self.calls.append(dict(inst_embeds=inst_embeds, coarse_logits=coarse_logits,
+                               feats=feats, images=images))
+        return self._probs(coarse_logits, images)
+
+
+def make_clip(num_frames, height=64, width=96, seed=0, with_gt=True):
+    """One video's raw inputs (T, 3, H, W) uint8 and TrackDataSample with two tracks."""
+    gen = torch.Generator().manual_seed(seed)
+    frames = []
+    imgs = torch.randint(0, 255, (num_frames, 3, height, width), generator=gen,
+                         dtype=torch.uint8)
+    for t in range(num_frames):
+        frame = DetDataSample(metainfo=dict(img_shape=(height, width),
+                                            ori_shape=(height, width), frame_id=t,
+                                            video_length=num_frames))
+        if with_gt:
+            ids = [1, 2] if t != 1 else [1]
+            masks = torch.zeros(len(ids), height, width, dtype=torch.uint8)
+            for i in range(len(ids)):
+                masks[i, 10 + 5 * i:40, 10 + 20 * i + t:50 + 20 * i] = 1
+            frame.gt_instances = InstanceData(
+                labels=torch.tensor([0, 1][:len(ids)]), instances_ids=torch.tensor(ids),
+                masks=BitmapMasks(masks.numpy(), height, width))
+        frames.append(frame)
+    sample = TrackDataSample()
+    sample.video_data_samples = frames
+    return imgs, sample
+
+
+def build(refine=True, **test_cfg):
+    model = MODELS.build(tiny_model_cfg(
+        dict(type='_RecordingRefineHead') if refine else None, **test_cfg))
+    model.init_weights()
+    return model
+
+
+def test_loss_wiring_and_gradients():
+    model = build()
+    clips = [make_clip(3, seed=0), make_clip(3, seed=1)]
+    data = model.data_preprocessor(dict(inputs=[c[0] for c in clips],
+                                        data_samples=[c[1] for c in clips]), training=True)
+    assert data['inputs'].shape == (2, 3, 3, 64, 96)
+    losses = model(**data, mode='loss')
+    assert {'loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'loss_dice', 'd0.loss_cls',
+            'loss_refine'} <= set(losses)
+    call = model.refine_head.calls[-1]
+    assert call['inst_embeds'].shape == (4, C)
+    assert call['coarse_logits'].shape == (4, 3, 8, 12)
+    assert call['video_idx'].tolist() == [0, 0, 1, 1]
+    assert [f.shape for f in call['feats']] == [(6, C, 8, 12), (6, C, 16, 24)]
+    assert call['images'].shape == (6, 3, 64, 96)
+    assert call['gt_masks'].shape == (4, 3, 64, 96) and call['gt_masks'].dtype == torch.bool
+    # Track 2 is absent from frame 1: not valid there, and its target there is empty.
+    assert call['valid'].sum().item() == 10
+    assert torch.equal(call['valid'], call['gt_masks'].flatten(2).any(-1))
+    sum(losses.values()).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, missing
+
+
+def test_loss_rejects_4d_inputs():
+    model = build(refine=False)
+    with pytest.raises(ValueError, match='N, T, C, H, W'):
+        model.loss(torch.zeros(2, 3, 64, 96), [])
+
+
+@pytest.mark.parametrize('refine', [True, False])
+def test_predict_whole_video(refine):
+    model = build(refine=refine).eval()
+    imgs, sample = make_clip(5, with_gt=False)
+    for frame in sample.video_data_samples:
+        frame.set_metainfo(dict(ori_shape=(128, 192)))
+    data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]))
+    with torch.no_grad():
+        results = model(**data, mode='predict')
+    assert len(results) == 1 and len(results[0]) == 5
+    for frame in results[0].video_data_samples:
+        for key in ('pred_track_instances', 'pred_track_instances_coarse'):
+            inst = frame.get(key)
+            assert inst.masks.shape == (4, 128, 192) and inst.masks.dtype == torch.bool
+            assert inst.instances_id.tolist() == [0, 1, 2, 3]
+            assert inst.scores.shape == (4,) and inst.labels.shape == (4,)
+    if refine:
+        # Chunks of 2 frames: 3 refinement calls with the same instance embeddings.
+        calls = model.refine_head.calls
+        assert [c['coarse_logits'].shape[1] for c in calls] == [2, 2, 1]
+        assert all(torch.equal(c['inst_embeds'], calls[0]['inst_embeds']) for c in calls)
+
+
+def test_chunking_does_not_change_predictions():
+    model = build(refine=False, chunk_size=None).eval()
+    imgs, sample = make_clip(5, with_gt=False)
+    data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]))
+    with torch.no_grad():
+        whole = model.predict(data['inputs'], copy.deepcopy(data['data_samples']))
+        model.test_cfg['chunk_size'] = 2
+        chunked = model.predict(data['inputs'], copy.deepcopy(data['data_samples']))
+    for a, b in zip(whole[0].video_data_samples, chunked[0].video_data_samples):
+        torch.testing.assert_close(a.pred_track_instances.scores,
+                                   b.pred_track_instances.scores)
+        assert torch.equal(a.pred_track_instances.masks, b.pred_track_instances.masks)
+
+
+def test_refine_masks_class_agnostic():
+    model = build().eval()
+    imgs, _ = make_clip(3, height=60, width=90)
+    coarse = torch.zeros(2, 3, 60, 90, dtype=torch.bool)
+    coarse[0, :, 10:40, 10:50] = True
+    coarse[1, :, 20:30, 50:80] = True
+    refined, confidence = model.refine_masks(imgs, coarse)
+    assert refined.shape == coarse.shape and refined.dtype == torch.bool
+    assert confidence.shape == coarse.shape
+    assert (confidence >= 0.5).all() and (confidence <= 1).all()
+    calls = model.refine_head.calls[-2:]  # chunks of 2 + 1 frames
+    call = calls[0]
+    assert call['inst_embeds'].shape == (2, C)
+    assert [c['images'].shape for c in calls] == [(2, 3, 64, 96), (1, 3, 64, 96)]
+    # Coarse logits come from the given masks: positive inside, negative outside.
+    assert call['coarse_logits'][0, 0, 3, 3] > 0 > call['coarse_logits'][0, 0, 7, 11]
+    with pytest.raises(ValueError, match='coarse_masks'):
+        model.refine_masks(imgs, coarse[:, :2])
