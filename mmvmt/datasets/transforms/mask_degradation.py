@@ -46,12 +46,20 @@ def simplify_mask_polygons(mask: np.ndarray, max_vertices: int) -> np.ndarray:
     out = np.zeros(mask.shape, dtype=np.uint8)
     polygons = []
     for contour in contours:
-        epsilon = 0.5
-        approx = contour
-        while len(approx) > max_vertices:
-            approx = cv2.approxPolyDP(contour, epsilon, closed=True)
-            epsilon *= 1.5
-        polygons.append(approx)
+        if len(contour) <= max_vertices:
+            polygons.append(contour)
+            continue
+        # Bisect for the smallest tolerance that meets the budget: the closest polygon.
+        lo, hi = 0.0, cv2.arcLength(contour, closed=True)
+        best = cv2.approxPolyDP(contour, hi, closed=True)
+        for _ in range(12):
+            mid = (lo + hi) / 2
+            approx = cv2.approxPolyDP(contour, mid, closed=True)
+            if len(approx) <= max_vertices:
+                hi, best = mid, approx
+            else:
+                lo = mid
+        polygons.append(best)
     cv2.fillPoly(out, polygons, 1)
     return out
 
