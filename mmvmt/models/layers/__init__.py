@@ -1,0 +1,17 @@
+from .dynamic_pixel_decoder import DynamicPixelDecoder, paste_node_logits, upsample_chain
+from .incoherent_detector import IncoherentDetector, gather_patches
+from .instance_guidance import InstanceGuidanceLayer
+from .node_attention import NodeAttentionLayer
+from .node_encoder import NodeEncoder, sample_points, sine_encoding
+from .quadtree import (dense_to_nodes, expand_children, fg_fraction, flat_index,
+                       incoherent_cells, pack_by_group, rank_in_group, topk_per_group)
+from .refinement_transformer import RefinementLayer, RefinementTransformer
+from .rgb_embedding import RGBEmbedding
+
+__all__ = [
+    'DynamicPixelDecoder', 'paste_node_logits', 'upsample_chain', 'IncoherentDetector',
+    'gather_patches', 'InstanceGuidanceLayer', 'NodeAttentionLayer', 'NodeEncoder',
+    'sample_points', 'sine_encoding', 'dense_to_nodes', 'expand_children', 'fg_fraction',
+    'flat_index', 'incoherent_cells', 'pack_by_group', 'rank_in_group', 'topk_per_group',
+    'RefinementLayer', 'RefinementTransformer', 'RGBEmbedding'
+]

@@ -1,0 +1,125 @@
+"""VMT's dynamic pixel decoder: node labels written into the coarse mask level by level.
+
+Shape shorthand:
+    M: instances, T: frames, P_l: nodes at level l, E: hidden dim, C_q: instance channels,
+    h_l, w_l: grid of level l (level 3 = pixels of the finest sub-labels).
+
+Coordinates follow ``quadtree.py``.
+"""
+from typing import List, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.layers import MLP
+from torch import Tensor, nn
+
+from .quadtree import expand_children, flat_index
+
+
+def _upsample_bilinear(x: Tensor) -> Tensor:
+    """(M, T, h, w) -> (M, T, 2h, 2w), bilinear, align_corners=False."""
+    up = F.interpolate(x.flatten(0, 1)[:, None], scale_factor=2., mode='bilinear',
+                       align_corners=False)
+    return up.view(*x.shape[:2], *up.shape[-2:])
+
+
+def _upsample_nearest(x: Tensor) -> Tensor:
+    """(M, T, h, w) -> (M, T, 2h, 2w), each cell copied to its four children."""
+    return x.repeat_interleave(2, -2).repeat_interleave(2, -1)
+
+
+def upsample_chain(coarse: Tensor, num_steps: int) -> List[Tensor]:
+    """The coarse mask upsampled x2 (bilinear) ``num_steps`` times.
+
+    Args:
+        coarse (Tensor): (M, T, h, w) logits.
+        num_steps (int): number of x2 steps.
+
+    Returns:
+        list[Tensor]: ``num_steps + 1`` tensors (M, T, h * 2**l, w * 2**l), ``coarse`` first.
+    """
+    chain = [coarse]
+    for _ in range(num_steps):
+        chain.append(_upsample_bilinear(chain[-1]))
+    return chain
+
+
+def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
+                      logits: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+    """Write node logits into the coarse mask, upsampling the result level by level.
+
+    At each level the refined map is upsampled (bilinear) from the level above inside the
+    region covered by nodes so far and copied from the upsampled coarse mask outside it, then
+    the level's node logits are written; the finest nodes write their four sub-labels one level
+    finer. So pixels outside every node's cell keep the upsampled coarse prediction exactly.
+
+    Args:
+        coarse_up (list[Tensor]): output of :func:`upsample_chain`, levels 0 .. 3.
+        nodes (list[Tensor]): (P_l, 4) long nodes of levels 0, 1, 2.
+        logits (list[Tensor]): (P_0,), (P_1,) and (P_2, 4) node logits, sub-labels in child
+            order. Each finest node also writes the mean of its sub-logits at its own cell.
+
+    Returns:
+        tuple[Tensor, Tensor]: refined logits (M, T, h_3, w_3) and region (M, T, h_3, w_3)
+        bool, where nodes changed the mask.
+    """
+    # the finest nodes write the mean of their sub-logits at their own level, which the
+    # bilinear upsampling of neighbouring refined cells reads, and their sub-labels one finer
+    writes = list(zip(nodes[:-1], logits[:-1])) + [
+        (nodes[-1], logits[-1].mean(1)), (expand_children(nodes[-1])[0], logits[-1].reshape(-1))]
+    refined, region = coarse_up[0], torch.zeros_like(coarse_up[0], dtype=torch.bool)
+    for level, (level_nodes, level_logits) in enumerate(writes):
+        if level > 0:
+            region = _upsample_nearest(region)
+            refined = torch.where(region, _upsample_bilinear(refined), coarse_up[level])
+        index = flat_index(level_nodes, refined.shape[1:])
+        refined = refined.flatten().index_put((index,), level_logits).view_as(refined)
+        region = region.flatten().index_put((index,), torch.ones_like(index, dtype=torch.bool))
+        region = region.view_as(refined)
+    return refined, region
+
+
+class DynamicPixelDecoder(nn.Module):
+    """Instance-conditioned node classifier: each instance embedding generates (SAM-style
+    hypernetwork) a linear classifier per level, applied to that instance's node tokens.
+
+    Args:
+        inst_channels (int): C_q.
+        hidden_dim (int): E.
+        num_levels (int): quadtree levels; the last predicts ``num_sublabels`` per node.
+        num_sublabels (int): labels of a finest node (its 2 x 2 children).
+    """
+
+    def __init__(self, *, inst_channels: int = 256, hidden_dim: int = 64, num_levels: int = 3,
+                 num_sublabels: int = 4) -> None:
+        super().__init__()
+        self.num_outputs = [1] * (num_levels - 1) + [num_sublabels]
+        self.node_mlps = nn.ModuleList(
+            [MLP(hidden_dim, hidden_dim, hidden_dim, 2) for _ in range(num_levels)])
+        self.hyper = MLP(inst_channels, hidden_dim, sum(self.num_outputs) * (hidden_dim + 1), 2)
+        self.hidden_dim = hidden_dim
+
+    def forward(self, node_feats: Sequence[Tensor], inst: Sequence[Tensor],
+                inst_embeds: Tensor) -> List[Tensor]:
+        """Predict node logits.
+
+        Args:
+            node_feats (list[Tensor]): (P_l, E) refined tokens per level.
+            inst (list[Tensor]): (P_l,) long instance of each node.
+            inst_embeds (Tensor): (M, C_q).
+
+        Returns:
+            list[Tensor]: (P_l, n_l) logits, n_l = 1 for all levels but the last (squeezed to
+            (P_l,)) and ``num_sublabels`` for the last.
+        """
+        # (M, sum(n_l), E + 1): a weight vector and a bias per output
+        weights = self.hyper(inst_embeds).view(inst_embeds.shape[0], -1, self.hidden_dim + 1)
+        out, start = [], 0
+        for level, (feats, idx) in enumerate(zip(node_feats, inst)):
+            n = self.num_outputs[level]
+            w = weights[idx, start:start + n]  # (P, n, E + 1)
+            logits = torch.einsum('pe,pne->pn', self.node_mlps[level](feats), w[..., :-1])
+            logits = logits + w[..., -1]
+            out.append(logits[:, 0] if level < len(node_feats) - 1 else logits)
+            start += n
+        return out

@@ -1,0 +1,172 @@
+"""VMT's query-driven 3D incoherent-point detector (dynamic convolution).
+
+Shape shorthand:
+    M: instances, T: frames, P: nodes, B: frames or instance-frames of a dense map,
+    C: input channels, D: hidden channels, R = 2 * num_convs + 1: receptive field side.
+
+Each instance embedding generates (through one linear layer, as CondInst's controller) the
+weights of ``num_convs`` 3x3 conv layers with ReLU and of a 1x1 binary classifier. At H/8 they
+run densely over the whole T x H/8 x W/8 volume as one grouped convolution (one group per
+instance). At H/4 and H/2 the *same* instance-specific weights are evaluated only at candidate
+children: the R x R input neighbourhood of each node is gathered and the conv stack is applied
+to it, so the cost is proportional to the number of nodes. Intermediate activations outside the
+image are zeroed, which makes the sparse result equal to the dense convolution (zero padding)
+at those positions. Node coordinates follow ``quadtree.py``.
+"""
+from typing import List, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+DynamicParams = List[Tuple[Tensor, Tensor]]
+
+
+def gather_patches(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor,
+                   radius: int) -> Tuple[Tensor, Tensor]:
+    """The ``(2 * radius + 1)``-sided neighbourhood of each position, zero outside the map.
+
+    Args:
+        maps (Tensor): (B, C, h, w).
+        batch (Tensor): (P,) long, which map.
+        y (Tensor): (P,) long rows.
+        x (Tensor): (P,) long columns.
+        radius (int): neighbourhood radius r.
+
+    Returns:
+        tuple[Tensor, Tensor]: patches (P, C, R, R) with R = 2r + 1, and inside (P, R, R) bool.
+    """
+    _, channels, h, w = maps.shape
+    offsets = torch.arange(-radius, radius + 1, device=maps.device)
+    yy = y[:, None, None] + offsets[None, :, None]
+    xx = x[:, None, None] + offsets[None, None, :]
+    inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+    flat = (batch[:, None, None] * h + yy.clamp(0, h - 1)) * w + xx.clamp(0, w - 1)
+    patches = maps.permute(0, 2, 3, 1).reshape(-1, channels)[flat]  # (P, R, R, C)
+    patches = patches * inside[..., None]
+    return patches.permute(0, 3, 1, 2), inside
+
+
+class IncoherentDetector(nn.Module):
+    """Instance-conditioned incoherence classifier shared by all quadtree levels.
+
+    Its input at a cell is ``embed_channels`` projected frame features of that cell's level
+    (see :meth:`level_inputs`) plus the instance's coarse mask logit upsampled to the level.
+
+    Args:
+        inst_channels (int): channels of an instance embedding.
+        in_channels (int): channels of the backbone features at H/8 and H/4.
+        rgb_channels (int): channels of the RGB embedding at H/2.
+        embed_channels (int): channels of the projected frame features.
+        feat_channels (int): channels D of the dynamic conv layers.
+        num_convs (int): number of dynamic 3x3 conv layers.
+    """
+
+    def __init__(self, *, inst_channels: int = 256, in_channels: int = 256,
+                 rgb_channels: int = 16, embed_channels: int = 8, feat_channels: int = 8,
+                 num_convs: int = 3) -> None:
+        super().__init__()
+        # H/8 from f8, H/4 from f4, H/2 from f4 (upsampled) plus the RGB embedding
+        self.input_projs = nn.ModuleList(
+            [nn.Conv2d(in_channels, embed_channels, 1) for _ in range(3)])
+        self.rgb_proj = nn.Conv2d(rgb_channels, embed_channels, 1)
+        self.num_convs = num_convs
+        in_channels = embed_channels + 1
+        # (out, in, kernel) of each dynamic layer, classifier last
+        self.layer_shapes = [(feat_channels, in_channels if i == 0 else feat_channels, 3)
+                             for i in range(num_convs)] + [(1, feat_channels, 1)]
+        num_params = sum(o * i * k * k + o for o, i, k in self.layer_shapes)
+        self.controller = nn.Linear(inst_channels, num_params)
+
+    def level_inputs(self, f8: Tensor, f4: Tensor, rgb: Tensor,
+                     sizes: Sequence[Tuple[int, int]]) -> List[Tensor]:
+        """Projected per-frame features of the three levels (small channel count, so dense).
+
+        Args:
+            f8 (Tensor): (B, C, h8, w8) features at H/8.
+            f4 (Tensor): (B, C, h4', w4') features at H/4.
+            rgb (Tensor): (B, C_rgb, h2', w2') RGB embedding at H/2.
+            sizes (list[tuple[int, int]]): grid (h, w) of levels 0, 1, 2.
+
+        Returns:
+            list[Tensor]: (B, E, h_l, w_l) per level.
+        """
+        def resize(x: Tensor, size: Tuple[int, int]) -> Tensor:
+            if tuple(x.shape[-2:]) == tuple(size):
+                return x
+            # a 1x1 conv commutes with bilinear resizing, so project first: fewer channels
+            return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
+        return [resize(self.input_projs[0](f8), sizes[0]),
+                resize(self.input_projs[1](f4), sizes[1]),
+                resize(self.input_projs[2](f4), sizes[2]) + resize(self.rgb_proj(rgb), sizes[2])]
+
+    @property
+    def radius(self) -> int:
+        """How far (in cells) a node's logit looks: one cell per 3x3 layer."""
+        return self.num_convs
+
+    def generate_params(self, inst_embeds: Tensor) -> DynamicParams:
+        """Per-instance weights of the conv stack.
+
+        Args:
+            inst_embeds (Tensor): (M, C_q).
+
+        Returns:
+            list[tuple[Tensor, Tensor]]: per layer, weight (M, out, in, k, k) and bias (M, out).
+            Weights are divided by sqrt(fan_in) so activations keep their scale at init.
+        """
+        flat = self.controller(inst_embeds)
+        params, start = [], 0
+        for out_c, in_c, k in self.layer_shapes:
+            num_w = out_c * in_c * k * k
+            weight = flat[:, start:start + num_w].reshape(-1, out_c, in_c, k, k)
+            bias = flat[:, start + num_w:start + num_w + out_c]
+            params.append((weight / (in_c * k * k) ** 0.5, bias))
+            start += num_w + out_c
+        return params
+
+    def forward_dense(self, params: DynamicParams, x: Tensor) -> Tensor:
+        """Incoherence logits over a whole volume, one conv group per instance.
+
+        Args:
+            params (list): output of :meth:`generate_params` for M instances.
+            x (Tensor): (M, T, C, h, w) each instance's input volume.
+
+        Returns:
+            Tensor: (M, T, h, w) logits.
+        """
+        num_inst, num_frames, _, h, w = x.shape
+        out = x.transpose(0, 1).reshape(num_frames, -1, h, w)
+        for i, (weight, bias) in enumerate(params):
+            out = F.conv2d(out, weight.flatten(0, 1), bias.flatten(), padding=weight.shape[-1] // 2,
+                           groups=num_inst)
+            if i < len(params) - 1:
+                out = out.relu()
+        return out.reshape(num_frames, num_inst, h, w).transpose(0, 1)
+
+    def forward_sparse(self, params: DynamicParams, patches: Tensor, inside: Tensor,
+                       inst: Tensor) -> Tensor:
+        """Incoherence logits at single positions from their gathered neighbourhoods.
+
+        Args:
+            params (list): output of :meth:`generate_params`.
+            patches (Tensor): (P, C, R, R) inputs around each node, R = 2 * radius + 1.
+            inside (Tensor): (P, R, R) bool, which patch cells lie inside the image.
+            inst (Tensor): (P,) long, the instance whose weights apply to each node.
+
+        Returns:
+            Tensor: (P,) logits, equal to :meth:`forward_dense` at the nodes.
+        """
+        out = patches
+        for i, (weight, bias) in enumerate(params):
+            weight, bias = weight[inst], bias[inst]  # (P, out, in, k, k), (P, out)
+            k = weight.shape[-1]
+            side = out.shape[-1] - k + 1
+            windows = out.unfold(2, k, 1).unfold(3, k, 1)  # (P, in, side, side, k, k)
+            out = torch.einsum('pcyxij,pocij->poyx', windows, weight) + bias[..., None, None]
+            if i < len(params) - 1:
+                crop = (inside.shape[-1] - side) // 2
+                # zero padding of the next layer: activations outside the image are 0
+                out = out.relu() * inside[:, None, crop:crop + side, crop:crop + side]
+        return out[:, 0, 0, 0]
