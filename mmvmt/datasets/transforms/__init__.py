@@ -1,9 +1,9 @@
 """Data transforms of mmvmt: clip sampling, mask degradation, refinement targets, packing."""
 from .formatting import PackVMTInputs
-from .frame_sampling import SeqFormerFrameSample, video_chunks
+from .frame_sampling import SeqFormerFrameSample
 from .incoherent_region import IncoherentRegionTarget, incoherent_map, refinement_region
 from .mask_degradation import MaskDegradation, boundary_band, simplify_mask_polygons
 
-__all__ = ['PackVMTInputs', 'SeqFormerFrameSample', 'video_chunks', 'IncoherentRegionTarget',
+__all__ = ['PackVMTInputs', 'SeqFormerFrameSample', 'IncoherentRegionTarget',
            'incoherent_map', 'refinement_region', 'MaskDegradation', 'boundary_band',
            'simplify_mask_polygons']

@@ -3,8 +3,8 @@
 Training: :class:`SeqFormerFrameSample` takes the video dict of a
 :class:`~mmdet.datasets.BaseVideoDataset` and returns a clip of ``num_frames`` frames.
 Test: a dataset in ``test_mode`` already hands the pipeline the whole video as one clip
-(mmdet's ``BaseVideoDataset.prepare_data``); a model that cannot hold all frames at once
-runs :func:`video_chunks` over it, with ``chunk_length`` from its ``test_cfg``.
+(mmdet's ``BaseVideoDataset.prepare_data``); the model splits it into chunks for memory
+(``model.test_cfg.chunk_size``; the dataset configs define ``test_chunk_size`` for it).
 """
 import random
 from typing import Dict, List, Optional, Tuple
@@ -100,20 +100,3 @@ class SeqFormerFrameSample(BaseFrameSample):
                 f'local_range={self.local_range}, '
                 f'collect_video_keys={self.collect_video_keys})')
 
-
-def video_chunks(video_length: int, chunk_length: Optional[int]) -> List[Tuple[int, int]]:
-    """Split a test video into consecutive chunks a model can hold in memory.
-
-    Args:
-        video_length (int): Frames in the video, L >= 0.
-        chunk_length (int, optional): Frames per chunk; None or <= 0 means the whole video
-            as one chunk.
-
-    Returns:
-        list[tuple[int, int]]: ``(start, end)`` half-open frame ranges covering [0, L) in
-        order; all but the last have ``chunk_length`` frames.
-    """
-    if not chunk_length or chunk_length <= 0 or chunk_length >= video_length:
-        return [(0, video_length)] if video_length else []
-    return [(s, min(s + chunk_length, video_length))
-            for s in range(0, video_length, chunk_length)]

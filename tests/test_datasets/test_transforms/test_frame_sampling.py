@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from mmvmt.datasets.transforms import SeqFormerFrameSample, video_chunks
+from mmvmt.datasets.transforms import SeqFormerFrameSample
 
 
 def video(length):
@@ -49,8 +49,3 @@ def test_single_frame_clip_and_reproducibility():
         SeqFormerFrameSample(num_frames=0)
     assert 'num_frames=5' in repr(SeqFormerFrameSample())
 
-
-def test_video_chunks():
-    assert video_chunks(10, 4) == [(0, 4), (4, 8), (8, 10)]
-    assert video_chunks(10, None) == [(0, 10)] == video_chunks(10, 0) == video_chunks(10, 36)
-    assert video_chunks(0, 4) == []

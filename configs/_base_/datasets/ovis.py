@@ -1,0 +1,49 @@
+# OVIS (25 classes), read from the official files (no conversion step):
+#   data/ovis/annotations_train.json, train/<video>/<frame>.jpg
+#   data/ovis/annotations_valid.json, valid/...  (no annotations: server evaluation)
+# Training also degrades the accurate masks (the self-correction refiner's input) and
+# derives the refinement region from them.
+_base_ = './youtube_vis_2019.py'
+
+dataset_type = 'OVISDataset'
+data_root = 'data/ovis/'
+backend_args = None
+train_scales = {{_base_.train_scales}}
+
+train_pipeline = [
+    dict(type='SeqFormerFrameSample', num_frames=5, local_range=3),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadImageFromFile', backend_args=backend_args),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+            dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='MaskDegradation'),
+            dict(type='IncoherentRegionTarget', strides=(8, 4, 2), dilation=3),
+        ]),
+    dict(type='PackVMTInputs')
+]
+
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations_train.json',
+        data_prefix=dict(img_path='train'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations_valid.json',
+        data_prefix=dict(img_path='valid'),
+        test_mode=True,
+        pipeline={{_base_.test_pipeline}}))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(outfile_prefix='./ovis_results')
+test_evaluator = val_evaluator

@@ -1,0 +1,73 @@
+"""Every base dataset config loads, and its datasets and pipelines run on tiny files."""
+import copy
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmvmt.datasets.toy import make_toy_vis
+from mmvmt.registry import DATASETS
+from mmvmt.utils import register_all_modules
+
+register_all_modules()
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'datasets')
+
+
+def load(name):
+    return Config.fromfile(osp.join(CONFIGS, name))
+
+
+def with_files(dataset_cfg, ann_file, img_prefix):
+    cfg = copy.deepcopy(dataset_cfg)
+    cfg.update(data_root='', ann_file=ann_file, data_prefix=dict(img_path=img_prefix))
+    return cfg
+
+
+@pytest.mark.parametrize('name, classes', [
+    ('youtube_vis_2019.py', 40), ('youtube_vis_2021.py', 40), ('hq_ytvis.py', 40),
+    ('ovis.py', 25)])
+def test_ytvis_family_configs_run_on_tiny_files(ytvis, ytvis_root, name, classes):
+    cfg = load(name)
+    assert cfg.test_chunk_size and cfg.train_dataloader.dataset.pipeline[0].num_frames == 5
+    ann = ytvis.official()
+    del ann['categories']  # so the config's dataset uses its official class list
+    ann_file = ytvis_root(ann)
+    train = DATASETS.build(with_files(cfg.train_dataloader.dataset, ann_file,
+                                      ytvis_root.img_prefix))
+    assert len(train.metainfo['classes']) == classes
+    clip = train[0]
+    assert clip['inputs'].shape[:2] == (5, 3)
+    # Resized so the shorter side is 288..512 with the longer side <= 768.
+    assert 288 <= min(clip['inputs'].shape[2:]) <= 512
+    gt = clip['data_samples'][0].gt_instances
+    assert 'incoherent_s8' in gt and ('coarse_masks' in gt) == (name == 'ovis.py')
+    val = DATASETS.build(with_files(cfg.val_dataloader.dataset, ann_file,
+                                    ytvis_root.img_prefix))
+    video = val[1]
+    assert video['inputs'].shape[0] == 2
+    assert video['data_samples'][0].ori_shape == (ytvis.H, ytvis.W)
+
+
+def test_toy_config_builds_a_training_dataloader(tmp_path):
+    root = tmp_path / 'toy_vis'
+    make_toy_vis(root, seed=0, num_videos=dict(train=2, val=1, test=1), num_frames=6,
+                 verbose=False)
+    cfg = load('toy_vis.py')
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.data_root = str(root)
+        cfg[key].num_workers = 0
+        cfg[key].persistent_workers = False
+    assert cfg.val_evaluator == dict(type='TubeBoundaryAP')
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    batch = next(iter(loader))
+    assert len(batch['inputs']) == 2 and tuple(batch['inputs'][0].shape) == (5, 3, 128, 192)
+    gt = batch['data_samples'][0][0].gt_instances
+    assert {'masks', 'coarse_masks', 'refine_regions', 'incoherent_s8', 'incoherent_s4',
+            'incoherent_s2'} <= set(gt.keys())
+    coarse_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    coarse_cfg.ann_file = 'annotations/train_coarse.json'
+    assert len(DATASETS.build(coarse_cfg)) == 2
+    test = Runner.build_dataloader(cfg.test_dataloader, seed=0)
+    video = next(iter(test))
+    assert tuple(video['inputs'][0].shape) == (6, 3, 128, 192)
