@@ -1,0 +1,77 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmvmt.models.layers.incoherent_detector import IncoherentDetector, gather_patches
+
+
+@pytest.fixture
+def detector():
+    torch.manual_seed(0)
+    return IncoherentDetector(inst_channels=16, in_channels=12, rgb_channels=4,
+                              embed_channels=5, feat_channels=6)
+
+
+def reference_dense(params, x):
+    """One instance at a time, one frame at a time, plain F.conv2d."""
+    out = torch.zeros(x.shape[0], x.shape[1], *x.shape[-2:])
+    for m in range(x.shape[0]):
+        for t in range(x.shape[1]):
+            y = x[m, t][None]
+            for i, (weight, bias) in enumerate(params):
+                y = F.conv2d(y, weight[m], bias[m], padding=weight.shape[-1] // 2)
+                y = y.relu() if i < len(params) - 1 else y
+            out[m, t] = y[0, 0]
+    return out
+
+
+def test_gather_patches_matches_padded_slicing():
+    maps = torch.randn(3, 2, 5, 6)
+    batch, y, x = torch.tensor([0, 2, 1]), torch.tensor([0, 4, 2]), torch.tensor([5, 0, 3])
+    patches, inside = gather_patches(maps, batch, y, x, radius=2)
+    padded = F.pad(maps, (2, 2, 2, 2))
+    for p in range(3):
+        expected = padded[batch[p], :, y[p]:y[p] + 5, x[p]:x[p] + 5]
+        assert torch.equal(patches[p], expected)
+        expected_inside = F.pad(torch.ones(5, 6), (2, 2, 2, 2))[y[p]:y[p] + 5, x[p]:x[p] + 5] > 0
+        assert torch.equal(inside[p], expected_inside)
+
+
+def test_params_are_per_instance(detector):
+    embeds = torch.randn(3, 16)
+    embeds[2] = embeds[0]
+    params = detector.generate_params(embeds)
+    assert [tuple(w.shape) for w, _ in params] == [(3, 6, 6, 3, 3), (3, 6, 6, 3, 3),
+                                                   (3, 6, 6, 3, 3), (3, 1, 6, 1, 1)]
+    x = torch.randn(1, 2, 6, 7, 8).expand(3, -1, -1, -1, -1)  # the same input for all
+    out = detector.forward_dense(params, x)
+    assert out.shape == (3, 2, 7, 8)
+    assert not torch.allclose(out[0], out[1])  # different embeddings, different maps
+    assert torch.allclose(out[0], out[2])  # same embedding, same map
+
+
+def test_dense_equals_per_instance_conv2d_reference(detector):
+    params = detector.generate_params(torch.randn(4, 16))
+    x = torch.randn(4, 3, 6, 9, 7)
+    assert torch.allclose(detector.forward_dense(params, x), reference_dense(params, x),
+                          atol=1e-5)
+
+
+def test_sparse_equals_dense_at_nodes_including_borders(detector):
+    params = detector.generate_params(torch.randn(2, 16))
+    x = torch.randn(2, 3, 6, 10, 9)
+    dense = detector.forward_dense(params, x)
+    m = torch.tensor([0, 1, 1, 0, 1])
+    t = torch.tensor([0, 2, 1, 2, 0])
+    y = torch.tensor([0, 9, 5, 1, 4])
+    x_ = torch.tensor([0, 8, 4, 7, 0])
+    patches, inside = gather_patches(x.flatten(0, 1), m * 3 + t, y, x_, detector.radius)
+    sparse = detector.forward_sparse(params, patches, inside, m)
+    assert torch.allclose(sparse, dense[m, t, y, x_], atol=1e-5)
+
+
+def test_level_inputs_shapes(detector):
+    f8, f4, rgb = torch.randn(2, 12, 4, 5), torch.randn(2, 12, 8, 10), torch.randn(2, 4, 16, 20)
+    sizes = [(4, 5), (8, 10), (16, 20)]
+    maps = detector.level_inputs(f8, f4, rgb, sizes)
+    assert [tuple(m.shape) for m in maps] == [(2, 5, 4, 5), (2, 5, 8, 10), (2, 5, 16, 20)]
