@@ -9,7 +9,8 @@ from typing import List
 import cv2
 import numpy as np
 
-# Parts thinner than this many pixels are not annotated (legs, antennae, tail tips, beaks).
+# Parts that cannot hold a square of this many pixels are not annotated (legs, antennae, tail
+# tips, beaks).
 THIN_PART_WIDTH = 3
 # Parts that are left with fewer pixels than this after dropping thin parts are not annotated.
 MIN_PART_AREA = 6
@@ -19,15 +20,11 @@ MIN_PART_AREA = 6
 _TRACE_UPSAMPLE = 2
 
 
-def _disc(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
 def coarse_polygons(mask: np.ndarray, *, tolerance: float, halo: int) -> List[List[float]]:
     """Polygons a hurried annotator would draw around ``mask``.
 
-    Thin parts are dropped (a morphological opening with a disc of diameter
-    ``THIN_PART_WIDTH``), the rest is grown by ``halo`` px, and every outer contour is
+    Thin parts are dropped (a morphological opening with a ``THIN_PART_WIDTH`` square), the
+    rest is grown by ``halo`` px (dilation with a disc), and every outer contour is
     simplified with ``cv2.approxPolyDP(tolerance)``. A visible object is never left out: if
     nothing thick remains (e.g. only a leg shows), a box 1 px looser than it is drawn instead.
 
@@ -43,9 +40,11 @@ def coarse_polygons(mask: np.ndarray, *, tolerance: float, halo: int) -> List[Li
     mask = np.ascontiguousarray(mask, dtype=np.uint8)
     if not mask.any():
         raise ValueError('coarse_polygons needs a non-empty mask')
-    thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disc(THIN_PART_WIDTH // 2))
+    square = np.ones((THIN_PART_WIDTH, THIN_PART_WIDTH), np.uint8)
+    thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, square)
     if halo > 0:
-        thick = cv2.dilate(thick, _disc(halo))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * halo + 1, 2 * halo + 1))
+        thick = cv2.dilate(thick, disc)
     up = _TRACE_UPSAMPLE
     traced = cv2.resize(thick, None, fx=up, fy=up, interpolation=cv2.INTER_NEAREST)
     contours, _ = cv2.findContours(traced, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)

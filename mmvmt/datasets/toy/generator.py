@@ -160,17 +160,11 @@ def _render_video(rng: np.random.Generator, tracks: List[_Track], depth: List[in
     return frames, visible
 
 
-def _rle_fields(rles: List[Optional[dict]]) -> dict:
-    """``segmentations`` (RLE with str counts), ``areas`` and ``bboxes`` of one track."""
-    fields: dict = dict(segmentations=[], areas=[], bboxes=[])
-    for rle in rles:
-        if rle is None:
-            fields['areas'].append(None)
-            fields['bboxes'].append(None)
-        else:
-            fields['areas'].append(int(mask_utils.area(rle)))
-            fields['bboxes'].append([float(v) for v in mask_utils.toBbox(rle)])
-    return fields
+def _areas_and_boxes(rles: List[Optional[dict]]) -> dict:
+    """The per-frame ``areas`` and ``bboxes`` ([x, y, w, h]) of one track, None where absent."""
+    return dict(
+        areas=[None if r is None else int(mask_utils.area(r)) for r in rles],
+        bboxes=[None if r is None else [float(v) for v in mask_utils.toBbox(r)] for r in rles])
 
 
 def _annotate(visible: np.ndarray, track: _Track) -> Tuple[dict, dict]:
@@ -187,12 +181,11 @@ def _annotate(visible: np.ndarray, track: _Track) -> Tuple[dict, dict]:
         polys = coarse_polygons(mask, tolerance=track.tolerance, halo=track.halo)
         polygons.append(polys)
         coarse_rles.append(mask_utils.merge(mask_utils.frPyObjects(polys, h, w)))
-    hq = _rle_fields(hq_rles)
-    hq['segmentations'] = [
+    hq = dict(segmentations=[
         None if r is None else dict(size=[int(s) for s in r['size']],
-                                    counts=r['counts'].decode('ascii')) for r in hq_rles]
-    coarse = _rle_fields(coarse_rles)
-    coarse['segmentations'] = polygons
+                                    counts=r['counts'].decode('ascii')) for r in hq_rles],
+        **_areas_and_boxes(hq_rles))
+    coarse = dict(segmentations=polygons, **_areas_and_boxes(coarse_rles))
     return hq, coarse
 
 
