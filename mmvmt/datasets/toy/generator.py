@@ -300,7 +300,7 @@ def make_toy_vis(out_dir: Union[str, Path] = 'data/toy_vis', *, seed: int = 0,
         raise ValueError(f'num_videos must be non-negative integers, got {sizes}')
     if int(num_frames) != num_frames or num_frames < 1:
         raise ValueError(f'num_frames must be a positive integer, got {num_frames!r}')
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # follows a symlinked data folder to where the data goes
     _check_target(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f'.{out.name}.partial-{os.getpid()}')
