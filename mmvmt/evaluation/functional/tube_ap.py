@@ -1,0 +1,195 @@
+"""Tube-Boundary AP (AP^B) and tube mask AP (AP^M) of YouTube-VIS-format GT and results.
+
+The semantics are those of the evaluator released with HQ-YTVIS (``../shared/FACTS.md``):
+the score of a (result, GT) pair is min(tube mask IoU, tube boundary IoU) for non-crowd GT
+and the tube mask IoU for crowd GT (AP^B), or the tube mask IoU alone (AP^M); then COCO
+matching and accumulation as in the YouTube-VIS API (``video_matching.py``,
+``ap_accumulation.py``).
+
+Work is split by video, so memory holds one video's masks at a time and videos can be
+evaluated by several processes. Within a video, only the pairs whose tube mask IoU reaches
+the lowest IoU threshold get a boundary IoU: any pair below it is matched at no threshold,
+whatever its exact score, so the numbers are unchanged.
+
+Two documented differences from the released code, both where it fails: a result with a null
+frame does not crash the boundary mode, and an empty result list gives AP = AR = 0 for the
+categories with GT (the released API raises IndexError in ``loadRes``).
+"""
+import multiprocessing
+from functools import partial
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+from .ap_accumulation import (AREA_RANGES, DEFAULT_MAX_DETS, IOU_THRESHOLDS, accumulate,
+                              per_category_ap, summarize, summary_names)
+from .boundary import boundary_width
+from .rle import to_compressed_rle
+from .tube_iou import track_areas, tube_boundary_iou, tube_mask_iou
+from .video_matching import match_video
+from .ytvis_inputs import YTVISInputError, load_ground_truth, load_results, video_tasks
+
+IOU_TYPES = ('boundary', 'segm')
+
+
+def evaluate_tube_ap(gt: Union[str, dict],
+                     results: Union[str, list],
+                     *,
+                     iou_types: Sequence[str] = IOU_TYPES,
+                     boundary_ratio: float = 0.02,
+                     max_dets: Sequence[int] = DEFAULT_MAX_DETS,
+                     use_refined_segm: bool = False,
+                     nproc: int = 1,
+                     progress: bool = False,
+                     gt_source: Optional[str] = None,
+                     results_source: Optional[str] = None) -> Dict[str, dict]:
+    """Evaluate YouTube-VIS-format results against ground truth.
+
+    Args:
+        gt (str | dict): GT file or its loaded content.
+        results (str | list): Results file or its loaded content.
+        iou_types (Sequence[str]): Any of 'boundary' (AP^B) and 'segm' (AP^M).
+        boundary_ratio (float): Boundary band width as a fraction of the frame diagonal.
+        max_dets (Sequence[int]): The three maxDets settings, ascending.
+        use_refined_segm (bool): Read GT ``segmentations_refined`` where present.
+        nproc (int): Processes evaluating videos in parallel. Defaults to 1.
+        progress (bool): Show a progress bar over videos.
+        gt_source (str, optional): Name of the GT for error messages.
+        results_source (str, optional): Name of the results for error messages.
+
+    Returns:
+        dict: For each IoU type, ``stats`` ({name: value}, the 12 summary numbers, -1 where
+        undefined), ``per_category`` ({category name: AP}), ``precision``
+        (T, R, K, A, M) and ``recall`` (T, K, A, M).
+
+    Raises:
+        YTVISInputError: On bad input, naming the file, the entry and the problem.
+    """
+    unknown = set(iou_types) - set(IOU_TYPES)
+    if unknown or not iou_types:
+        raise ValueError(f'iou_types must be a non-empty subset of {IOU_TYPES}, got '
+                         f'{list(iou_types)}')
+    max_dets = [int(m) for m in max_dets]
+    if len(max_dets) != 3 or max_dets != sorted(max_dets) or max_dets[0] < 1:
+        raise ValueError(f'max_dets must be three ascending positive numbers, got {max_dets}')
+    gt_index = load_ground_truth(gt, use_refined_segm, gt_source)
+    per_video = load_results(results, gt_index, results_source)
+    tasks = video_tasks(gt_index, per_video)
+    del per_video
+    categories = gt_index['categories']
+    cat_index = {c['id']: k for k, c in enumerate(categories)}
+    evaluate_one = partial(evaluate_video, category_index=cat_index, iou_types=tuple(iou_types),
+                           boundary_ratio=boundary_ratio, max_det=max_dets[-1])
+
+    matches = {iou_type: {} for iou_type in iou_types}
+    for video_matches in _map(evaluate_one, tasks, nproc, progress):
+        for iou_type, by_key in video_matches.items():
+            for key, match in by_key.items():
+                matches[iou_type].setdefault(key, []).append(match)
+
+    names = summary_names(max_dets)
+    output = {}
+    for iou_type in iou_types:
+        precision, recall = accumulate(matches[iou_type], len(categories), max_dets)
+        output[iou_type] = dict(
+            stats=dict(zip(names, summarize(precision, recall).tolist())),
+            per_category={c['name']: ap for c, ap in zip(categories,
+                                                         per_category_ap(precision).tolist())},
+            precision=precision, recall=recall)
+    return output
+
+
+def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[str, ...],
+                   boundary_ratio: float, max_det: int) -> Dict[str, Dict[tuple, dict]]:
+    """Match the results of one video to its GT, per category and area range.
+
+    Args:
+        task (dict): One entry of ``video_tasks``.
+        category_index (dict): Category id -> index k in the sorted categories.
+        iou_types (tuple[str]): 'boundary' and / or 'segm'.
+        boundary_ratio (float): Boundary band width as a fraction of the frame diagonal.
+        max_det (int): The largest maxDets.
+
+    Returns:
+        dict: IoU type -> {(k, area index): output of ``match_video``} for the categories
+        with GT or results in this video.
+
+    Raises:
+        YTVISInputError: On a malformed mask, naming its entry and frame.
+    """
+    height, width = task['height'], task['width']
+    gt_tracks = [_to_rles(ann, height, width) for ann in task['gt']]
+    dt_tracks = [_to_rles(res, height, width) for res in task['results']]
+    gt_avg = np.asarray([_avg_area(ann['areas']) for ann in task['gt']])
+    dt_avg = np.asarray([_avg_area(areas) for areas in track_areas(dt_tracks).tolist()])
+    gt_cat = np.asarray([ann['category_id'] for ann in task['gt']], dtype=np.int64)
+    dt_cat = np.asarray([res['category_id'] for res in task['results']], dtype=np.int64)
+    dt_score = np.asarray([res['score'] for res in task['results']], dtype=np.float64)
+    crowd = np.asarray([ann['iscrowd'] for ann in task['gt']], dtype=bool)
+    band = boundary_width(height, width, boundary_ratio)
+    floor = min(float(IOU_THRESHOLDS.min()), 1 - 1e-10)
+
+    out: Dict[str, Dict[tuple, dict]] = {iou_type: {} for iou_type in iou_types}
+    for cid in sorted(set(gt_cat.tolist()) | set(dt_cat.tolist())):
+        g = np.flatnonzero(gt_cat == cid)
+        d = np.flatnonzero(dt_cat == cid)
+        d = d[np.argsort(-dt_score[d], kind='mergesort')[:max_det]]
+        gts = [gt_tracks[i] for i in g]
+        dts = [dt_tracks[i] for i in d]
+        mask_iou = tube_mask_iou(dts, gts)
+        for iou_type in iou_types:
+            ious = mask_iou
+            if iou_type == 'boundary':
+                pairs = (mask_iou >= floor) & ~crowd[g][None, :]
+                bnd_iou = tube_boundary_iou(dts, gts, band, pairs)
+                ious = np.where(pairs, np.fmin(mask_iou, bnd_iou), mask_iou)
+            for a, area_range in enumerate(AREA_RANGES):
+                out[iou_type][(category_index[cid], a)] = match_video(
+                    ious, dt_score[d], dt_avg[d], crowd[g], gt_avg[g], IOU_THRESHOLDS,
+                    area_range, max_det)
+    return out
+
+
+def _to_rles(entry: dict, height: int, width: int) -> List[Optional[dict]]:
+    track = []
+    for t, segm in enumerate(entry['segmentations']):
+        if segm is None:
+            track.append(None)
+            continue
+        try:
+            track.append(to_compressed_rle(segm, height, width)[0])
+        except ValueError as e:
+            raise YTVISInputError(f'{entry["origin"]}[{t}]: {e}') from None
+    return track
+
+
+def _avg_area(areas: Sequence[Optional[float]]) -> float:
+    # As the YouTube-VIS API: the mean of the per-frame areas that are neither null nor 0.
+    present = [a for a in areas if a]
+    return float(np.mean(present)) if present else 0.0
+
+
+def _init_worker() -> None:
+    cv2.setNumThreads(1)
+
+
+def _map(func, tasks: List[dict], nproc: int, progress: bool):
+    bar = None
+    if progress:
+        from mmengine.utils import ProgressBar
+        bar = ProgressBar(len(tasks))
+    if nproc <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield func(task)
+            if bar:
+                bar.update()
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context('fork' if 'fork' in methods else None)
+    chunksize = max(1, len(tasks) // (nproc * 8))
+    with context.Pool(min(nproc, len(tasks)), initializer=_init_worker) as pool:
+        for out in pool.imap(func, tasks, chunksize=chunksize):
+            yield out
+            if bar:
+                bar.update()
