@@ -71,3 +71,23 @@ def test_toy_config_builds_a_training_dataloader(tmp_path):
     test = Runner.build_dataloader(cfg.test_dataloader, seed=0)
     video = next(iter(test))
     assert tuple(video['inputs'][0].shape) == (6, 3, 128, 192)
+
+
+def test_bdd100k_mots_config_runs_on_tiny_bitmasks(tmp_path):
+    import cv2
+    import numpy as np
+    from PIL import Image
+    bitmask = np.zeros((24, 32, 4), np.uint8)
+    bitmask[2:9, 3:12] = (3, 0, 1, 44)  # a car, instance id 300
+    for t in range(3):
+        name = f'v-{t + 1:07d}'
+        (tmp_path / 'bm' / 'v').mkdir(parents=True, exist_ok=True)
+        (tmp_path / 'img' / 'v').mkdir(parents=True, exist_ok=True)
+        Image.fromarray(bitmask, mode='RGBA').save(tmp_path / 'bm' / 'v' / f'{name}.png')
+        cv2.imwrite(str(tmp_path / 'img' / 'v' / f'{name}.jpg'), np.zeros((24, 32, 3), np.uint8))
+    cfg = load('bdd100k_mots.py')
+    assert cfg.val_evaluator.type == 'BDD100KMOTSMetric'
+    clip = DATASETS.build(with_files(cfg.train_dataloader.dataset, str(tmp_path / 'bm'),
+                                     str(tmp_path / 'img')))[0]
+    assert clip['inputs'].shape[0] == 5
+    assert clip['data_samples'][0].gt_instances.instances_ids.tolist() == [300]
