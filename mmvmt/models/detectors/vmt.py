@@ -42,7 +42,11 @@ class VideoMaskTransfiner(BaseMOTModel):
         base_head (dict): Config of the video-query head (``VideoQueryHead``).
         refine_head (dict, optional): Config of the refinement head (``VMTRefineHead``);
             without it the model is the base detector alone.
-        train_cfg (dict, optional): Passed to the base head (``assigner``).
+        train_cfg (dict, optional): Passed to the base head (``assigner``), and
+            ``refine_input``: ``'pred'`` (default) refines the base head's coarse masks of
+            the queries matched to GT tracks, training both heads end to end; ``'given'``
+            refines the GT tracks' ``coarse_masks`` from the data pipeline, class-agnostic,
+            training the refiner alone (self-correction).
         test_cfg (dict, optional): ``chunk_size`` (frames per backbone/encoder pass; None:
             the whole video), ``max_per_video`` (kept predictions), ``mask_thr`` (threshold
             on mask probabilities, default 0.5), ``refine`` (run the refiner, default True).
@@ -200,16 +204,43 @@ class VideoMaskTransfiner(BaseMOTModel):
         imgs = inputs.flatten(0, 1)
         metas = [video[t].metainfo for video in data_samples for t in range(len(video))]
         enc = self.extract_feat(imgs, [m['img_shape'] for m in metas])
+        batch_gts = self.base_head.preprocess_gt(data_samples)
+        if self.train_cfg.get('refine_input', 'pred') == 'given':
+            return self._loss_refine_given(enc, imgs, batch_gts)
         outs = self._decode(enc, num_frames)
         img_scales = imgs.new_tensor([self._img_scale(video[0].metainfo)
                                       for video in data_samples])
-        losses, matched = self.base_head.loss(outs, self.base_head.preprocess_gt(data_samples),
-                                              img_scales)
+        losses, matched = self.base_head.loss(outs, batch_gts, img_scales)
         if self.with_refine:
+            # Every frame of a clip is annotated; where a track is absent its target is
+            # the empty mask, which the refiner must learn too.
+            annotated = torch.ones_like(matched['valid'])
             losses.update(self.refine_head.loss(
                 matched['inst_embeds'], matched['coarse_logits'], matched['video_idx'],
-                [outs['f8'], enc['f4']], imgs, matched['gt_masks'], matched['valid']))
+                [outs['f8'], enc['f4']], imgs, matched['gt_masks'], annotated))
         return losses
+
+    def _loss_refine_given(self, enc: Dict, imgs: Tensor, batch_gts: list) -> Dict:
+        """Class-agnostic refiner training on given coarse masks (self-correction).
+
+        Every GT track is refined from its ``coarse_masks`` (e.g. degraded by the data
+        pipeline) with an instance embedding pooled under them; only the refinement head's
+        losses are returned (the base head is not trained in this mode).
+        """
+        if not all('coarse_masks' in gt for gt in batch_gts):
+            raise KeyError("VideoMaskTransfiner (detectors/vmt.py): train_cfg.refine_input="
+                           "'given' needs gt_instances.coarse_masks in every frame (see "
+                           "PackVMTInputs and the mask degradation transform).")
+        f8, _ = self.base_head.mask_features(enc['memory'], enc['spatial_shapes'],
+                                             enc['level_start_index'])
+        coarse = torch.cat([gt.coarse_masks for gt in batch_gts])
+        video_idx = torch.cat([torch.full((len(gt),), v, dtype=torch.long, device=f8.device)
+                               for v, gt in enumerate(batch_gts)])
+        coarse_logits = self._mask_logits(coarse, imgs.shape[-2:], f8.shape[-2:])
+        gt_masks = torch.cat([gt.masks for gt in batch_gts])
+        return self.refine_head.loss(None, coarse_logits, video_idx, [f8, enc['f4']], imgs,
+                                     gt_masks, torch.ones(gt_masks.shape[:2], dtype=torch.bool,
+                                                          device=f8.device))
 
     # ------------------------------------------------------------------ inference
     def predict(self, inputs: Tensor, data_samples: TrackSampleList,
@@ -268,8 +299,8 @@ class VideoMaskTransfiner(BaseMOTModel):
         """
         num_frames = video.shape[0]
         chunk = self.test_cfg.get('chunk_size') or num_frames
-        video_idx = torch.zeros(len(inst_embeds), dtype=torch.long, device=video.device)
-        if len(inst_embeds) == 0:
+        video_idx = torch.zeros(len(coarse_logits), dtype=torch.long, device=video.device)
+        if len(coarse_logits) == 0:
             return coarse_logits.new_zeros(0, num_frames, *video.shape[-2:])
         return torch.cat([
             self.refine_head.predict(inst_embeds, coarse_logits[:, s:s + chunk], video_idx,
@@ -303,9 +334,9 @@ class VideoMaskTransfiner(BaseMOTModel):
     def refine_masks(self, frames: Tensor, coarse_masks: Tensor) -> Tuple[Tensor, Tensor]:
         """Class-agnostic refinement of given masks of known tracks (self-correction).
 
-        There are no queries here: each track's instance embedding is the average of the
-        stride-8 features ``f8`` over its coarse mask in all frames, and its coarse logits
-        at H/8 are the logits of the area-downsampled coarse mask.
+        There are no queries here: the refinement head pools each track's instance embedding
+        from the stride-8 features ``f8`` under its coarse mask in all frames
+        (``pool_inst_embeds``), and the coarse logits at H/8 are the logits of the area-downsampled coarse mask.
 
         Args:
             frames (Tensor): (T, 3, H, W) frames as the data pipeline gives them (before
@@ -331,13 +362,19 @@ class VideoMaskTransfiner(BaseMOTModel):
         enc = self.extract_video_feat(video, [(height, width)] * len(video))
         f8, _ = self.base_head.mask_features(enc['memory'], enc['spatial_shapes'],
                                              enc['level_start_index'])
-        pad_h, pad_w = video.shape[-2:]
-        masks = F.pad(coarse_masks.float(), (0, pad_w - width, 0, pad_h - height))
-        small = F.interpolate(masks, size=f8.shape[-2:], mode='area')  # (K, T, h, w)
-        weights = small / small.flatten(1).sum(-1).clamp(min=1e-6)[:, None, None, None]
-        inst_embeds = torch.einsum('kthw,tchw->kc', weights, f8)
-        eps = 1e-2
-        coarse_logits = torch.logit(small.clamp(eps, 1 - eps))
+        coarse_logits = self._mask_logits(coarse_masks, video.shape[-2:], f8.shape[-2:])
+        video_idx = coarse_logits.new_zeros(len(coarse_logits), dtype=torch.long)
+        inst_embeds = self.refine_head.pool_inst_embeds(coarse_logits, video_idx, f8)
         probs = self._refine_chunked(inst_embeds, coarse_logits, f8, enc['f4'], video)
         probs = probs[..., :height, :width]
-        return probs > 0.5, torch.maximum(probs, 1 - probs)
+        return probs > 0.5, self.refine_head.confidence(probs)
+
+    @staticmethod
+    def _mask_logits(masks: Tensor, pad_size: Tuple[int, int], size: Tuple[int, int],
+                     eps: float = 1e-2) -> Tensor:
+        """Given binary masks (K, T, h, w) -> coarse logits (K, T, *size): the logit of the
+        foreground fraction of each cell after padding to ``pad_size``."""
+        pad_h, pad_w = pad_size
+        masks = F.pad(masks.float(), (0, pad_w - masks.shape[-1], 0, pad_h - masks.shape[-2]))
+        fraction = F.interpolate(masks, size=tuple(size), mode='area')
+        return torch.logit(fraction.clamp(eps, 1 - eps))

@@ -332,7 +332,8 @@ class VideoQueryHead(BaseModule):
         Returns:
             list[InstanceData]: per video, G tracks with ``labels`` (G,), ``instances_ids``
             (G,), ``masks`` (G, T, H, W) bool, ``bboxes`` (G, T, 4) normalised cxcywh and
-            ``valid`` (G, T) bool, True where the track is present with a non-empty box.
+            ``valid`` (G, T) bool, True where the track is present with a non-empty box, and
+            ``coarse_masks`` (G, T, H, W) bool when every frame has them.
         """
         videos = []
         for video in data_samples:
@@ -348,6 +349,8 @@ class VideoQueryHead(BaseModule):
             boxes = torch.zeros(num_tracks, num_frames, 4, device=device)
             valid = torch.zeros(num_tracks, num_frames, dtype=torch.bool, device=device)
             labels = torch.zeros(num_tracks, dtype=torch.long, device=device)
+            with_coarse = all('coarse_masks' in gt for gt in gts)
+            coarse = torch.zeros_like(masks) if with_coarse else None
             for t, (frame, gt) in enumerate(zip(frames, gts)):
                 if len(gt) == 0:
                     continue
@@ -355,6 +358,9 @@ class VideoQueryHead(BaseModule):
                                        device=device)
                 frame_masks = gt.masks.to_tensor(dtype=torch.bool, device=device)
                 masks[rows, t] = frame_masks
+                if with_coarse:
+                    given = gt.coarse_masks.to_tensor(dtype=torch.bool, device=device)
+                    coarse[rows, t, :given.shape[-2], :given.shape[-1]] = given
                 if 'bboxes' in gt:
                     xyxy = gt.bboxes.tensor if hasattr(gt.bboxes, 'tensor') else gt.bboxes
                 else:
@@ -364,8 +370,11 @@ class VideoQueryHead(BaseModule):
                     boxes.new_tensor([img_w, img_h, img_w, img_h])
                 valid[rows, t] = (boxes[rows, t, 2:] > 0).all(-1)
                 labels[rows] = gt.labels.to(device)
-            videos.append(InstanceData(labels=labels, instances_ids=torch.as_tensor(ids),
-                                       masks=masks, bboxes=boxes, valid=valid))
+            video_gts = InstanceData(labels=labels, instances_ids=torch.as_tensor(ids),
+                                     masks=masks, bboxes=boxes, valid=valid)
+            if with_coarse:
+                video_gts.coarse_masks = coarse
+            videos.append(video_gts)
         return videos
 
     def loss(self, outs: Dict[str, object], batch_gts: InstanceList,

@@ -192,3 +192,45 @@ def test_refine_masks_class_agnostic():
     assert call['coarse_logits'][0, 0, 3, 3] > 0 > call['coarse_logits'][0, 0, 7, 11]
     with pytest.raises(ValueError, match='coarse_masks'):
         model.refine_masks(imgs, coarse[:, :2])
+
+
+def real_refine_head():
+    return dict(type='VMTRefineHead', in_channels=C, inst_channels=C, hidden_dim=16,
+                num_heads=2, num_layers=1, ffn_channels=32, rgb_channels=8,
+                detector_channels=8, max_nodes_per_instance=(16, 32, 64))
+
+
+def test_gradients_reach_every_parameter_with_the_refine_head():
+    """End to end ('pred'): everything learns except the refiner's pooling projection,
+    which only the query-free path uses; 'given' trains that path (and the refiner only)."""
+    model = MODELS.build(tiny_model_cfg(real_refine_head()))
+    model.init_weights()
+    clips = [make_clip(3, seed=0), make_clip(3, seed=1)]
+    data = model.data_preprocessor(dict(inputs=[c[0] for c in clips],
+                                        data_samples=[c[1] for c in clips]), training=True)
+    losses = model(**copy.deepcopy(data), mode='loss')
+    assert {'loss_incoherent_l0', 'loss_node_l2', 'loss_cls', 'd0.loss_dice'} <= set(losses)
+    sum(losses.values()).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert missing == ['refine_head.mask_pool_proj.weight', 'refine_head.mask_pool_proj.bias']
+
+    model.zero_grad(set_to_none=True)
+    model.train_cfg['refine_input'] = 'given'
+    for video in data['data_samples']:
+        for frame in video.video_data_samples:
+            masks = frame.gt_instances.masks
+            frame.gt_instances.coarse_masks = masks[:, :, ::-1] if len(masks) else masks
+    losses = model(**data, mode='loss')
+    assert all(k.startswith(('loss_incoherent', 'loss_node')) for k in losses)
+    sum(losses.values()).backward()
+    refine_missing = [n for n, p in model.refine_head.named_parameters() if p.grad is None]
+    assert not refine_missing, refine_missing
+
+
+def test_given_mode_needs_coarse_masks():
+    model = build()
+    model.train_cfg['refine_input'] = 'given'
+    imgs, sample = make_clip(2)
+    data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]), training=True)
+    with pytest.raises(KeyError, match='coarse_masks'):
+        model(**data, mode='loss')

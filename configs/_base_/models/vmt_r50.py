@@ -1,0 +1,85 @@
+# Video Mask Transfiner, ResNet-50 (Ke et al., ECCV 2022; base detector as SeqFormer).
+# Data flow: ResNet -> ChannelMapper (stride 4 for the refiner; strides 8..64 for the
+# encoder) -> 6-layer deformable encoder per frame -> VideoQueryHead (300 video-level
+# queries, 6 decoder layers of per-frame box queries) -> VMTRefineHead (3D incoherent
+# quadtrees, refinement transformer of 3 layers, hidden 64, 4 heads).
+embed_dims = 256
+num_levels = 4
+num_classes = 40
+
+model = dict(
+    type='VideoMaskTransfiner',
+    data_preprocessor=dict(
+        type='TrackDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_size_divisor=32,
+        pad_mask=True),
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
+        frozen_stages=1,
+        norm_cfg=dict(type='BN', requires_grad=False),
+        norm_eval=True,
+        style='pytorch',
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
+    neck=dict(
+        type='ChannelMapper',
+        in_channels=[256, 512, 1024, 2048],
+        kernel_size=1,
+        out_channels=embed_dims,
+        act_cfg=None,
+        norm_cfg=dict(type='GN', num_groups=32),
+        num_outs=num_levels + 1),
+    encoder=dict(
+        num_layers=6,
+        layer_cfg=dict(
+            self_attn_cfg=dict(
+                embed_dims=embed_dims, num_levels=num_levels, dropout=0.1,
+                batch_first=True),
+            ffn_cfg=dict(
+                embed_dims=embed_dims, feedforward_channels=1024, ffn_drop=0.1))),
+    positional_encoding=dict(num_feats=embed_dims // 2, normalize=True, offset=-0.5),
+    base_head=dict(
+        type='VideoQueryHead',
+        num_classes=num_classes,
+        num_queries=300,
+        embed_dims=embed_dims,
+        decoder=dict(
+            num_layers=6,
+            layer_cfg=dict(
+                self_attn_cfg=dict(embed_dims=embed_dims, num_heads=8, dropout=0.1),
+                cross_attn_cfg=dict(
+                    embed_dims=embed_dims, num_levels=num_levels, dropout=0.1),
+                ffn_cfg=dict(
+                    embed_dims=embed_dims, feedforward_channels=1024, ffn_drop=0.1))),
+        mask_dims=8,
+        dynamic_channels=8,
+        dynamic_layers=3,
+        loss_cls=dict(
+            type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=2.0),
+        loss_bbox=dict(type='L1Loss', loss_weight=5.0),
+        loss_iou=dict(type='GIoULoss', loss_weight=2.0),
+        loss_mask=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=2.0),
+        loss_dice=dict(
+            type='DiceLoss', use_sigmoid=True, activate=True, eps=1.0, loss_weight=5.0)),
+    refine_head=dict(
+        type='VMTRefineHead',
+        in_channels=embed_dims,
+        inst_channels=embed_dims,
+        hidden_dim=64,
+        num_heads=4,
+        num_layers=3,
+        ffn_channels=256,
+        max_nodes_per_instance=(256, 512, 1024)),
+    train_cfg=dict(
+        assigner=dict(
+            type='VideoHungarianAssigner', cls_weight=2.0, l1_weight=5.0,
+            giou_weight=2.0, mask_weight=0.0),
+        # 'pred': refine the base head's matched coarse masks (end to end);
+        # 'given': refine the pipeline's degraded GT masks, class-agnostic (self-correction).
+        refine_input='pred'),
+    test_cfg=dict(chunk_size=36, max_per_video=10, mask_thr=0.5, refine=True))
