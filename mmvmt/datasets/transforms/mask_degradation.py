@@ -18,7 +18,7 @@ a clip gets the same seed. Each instance's parameters are drawn from
 frame of the clip whatever the instances' order, and the whole thing is reproducible
 under mmengine's ``set_random_seed``.
 """
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Tuple
 
 import cv2
 import numpy as np
