@@ -28,7 +28,6 @@ from mmdet.datasets import BaseVideoDataset
 from mmengine.logging import print_log
 
 from mmvmt.registry import DATASETS
-from .scalabel_compat import patch_scalabel_types
 
 BDD100K_MOTS_CLASSES = ('pedestrian', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
                         'bicycle')
@@ -36,14 +35,12 @@ BDD100K_MOTS_CLASSES = ('pedestrian', 'rider', 'car', 'truck', 'bus', 'train', '
 
 def bdd100k_mots_config():
     """The toolkit's ``seg_track`` config (8 classes in 3 super-categories)."""
-    patch_scalabel_types()
     from bdd100k.common.utils import load_bdd100k_config
     return load_bdd100k_config('seg_track')
 
 
 def _bitmask_frame(png_path: str, rel_path: str):
     """One bitmask PNG as a scalabel ``Frame`` with RLE labels and their flags."""
-    patch_scalabel_types()
     from bdd100k.common.bitmask import parse_bitmask
     from PIL import Image
     from scalabel.label.transforms import mask_to_rle
@@ -86,7 +83,6 @@ def load_bdd100k_mots_frames(ann_path: str) -> list:
                       if f.endswith('.png'))
         if pngs:
             return [_bitmask_frame(osp.join(ann_path, p), p) for p in pngs]
-    patch_scalabel_types()
     from bdd100k.label.to_scalabel import bdd100k_to_scalabel
     from scalabel.label.io import load
     return bdd100k_to_scalabel(load(ann_path, nprocs=1).frames, bdd100k_mots_config())
