@@ -10,7 +10,8 @@ characters are offset by 48 ('0').
 pycocotools' C code trusts its input: a string whose counts do not add up to H * W makes it
 read or write past its buffers. Everything here therefore parses and checks the counts
 (vectorised with numpy) before pycocotools sees them, and decodes only the bounding box of a
-mask, which is what the boundary band needs.
+mask (with numpy, faster than pycocotools' decoder on a box), which is what the boundary
+band needs.
 
 Shape shorthand: H, W frame height and width; R number of runs.
 """
@@ -66,21 +67,6 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
     return values
 
 
-def encode_rle_counts(counts: np.ndarray, height: int, width: int) -> RLE:
-    """Compress run lengths into an RLE (pycocotools' string format).
-
-    Args:
-        counts (np.ndarray): Run lengths (R,), summing to ``height * width``.
-        height (int): H.
-        width (int): W.
-
-    Returns:
-        dict: Compressed RLE with ``counts`` as bytes.
-    """
-    return mask_utils.frPyObjects(
-        {'size': [height, width], 'counts': [int(c) for c in counts]}, height, width)
-
-
 def to_compressed_rle(segm: Any, height: int, width: int) -> Tuple[RLE, np.ndarray]:
     """Check one frame's segmentation and bring it to compressed RLE.
 
@@ -131,17 +117,16 @@ def to_compressed_rle(segm: Any, height: int, width: int) -> Tuple[RLE, np.ndarr
                              'non-negative integers')
         counts = counts.astype(np.int64)
         _check_total(counts, height, width)
-        return encode_rle_counts(counts, height, width), counts
+        rle = mask_utils.frPyObjects({'size': [height, width], 'counts': counts.tolist()},
+                                     height, width)
+        return rle, counts
     raise ValueError(f'RLE "counts" must be a string or a list of integers, '
                      f'not {type(raw).__name__}')
 
 
-def decode_rle_crop(counts: np.ndarray, height: int,
-                    width: int) -> Optional[Tuple[np.ndarray, Tuple[int, int, int, int]]]:
-    """Decode only the bounding box of an RLE mask.
-
-    Costs time in proportion to the box, not the frame: the runs are clipped to the box and
-    pycocotools decodes the clipped RLE.
+def crop_runs(counts: np.ndarray, height: int, width: int
+              ) -> Optional[Tuple[np.ndarray, np.ndarray, Tuple[int, int, int, int]]]:
+    """The runs of 1s of an RLE mask, clipped to the mask's bounding box.
 
     Args:
         counts (np.ndarray): Run lengths (R,) of a mask of shape (H, W).
@@ -149,9 +134,9 @@ def decode_rle_crop(counts: np.ndarray, height: int,
         width (int): W.
 
     Returns:
-        tuple | None: ``(crop, (x0, y0, x1, y1))`` with ``crop`` the uint8 mask inside the
-        box, shape (y1 - y0, x1 - x0), equal to ``mask[y0:y1, x0:x1]``; None for an empty
-        mask.
+        tuple | None: ``(starts, ends, (x0, y0, x1, y1))``: the runs [start, end) as
+        column-major indices into the box crop of shape (y1 - y0, x1 - x0), ascending and
+        disjoint; None for an empty mask.
     """
     bounds = np.cumsum(counts)
     num_ones = counts.size // 2
@@ -168,7 +153,7 @@ def decode_rle_crop(counts: np.ndarray, height: int,
         y0, y1 = 0, height
     else:
         y0, y1 = int(row_start.min()), int(row_end.max()) + 1
-    crop_h, crop_w = y1 - y0, x1 - x0
+    crop_h = y1 - y0
 
     def to_crop(flat: np.ndarray) -> np.ndarray:
         # Column-major index in the frame -> column-major index in the crop. Monotone, so a
@@ -176,13 +161,49 @@ def decode_rle_crop(counts: np.ndarray, height: int,
         col, row = np.divmod(flat, height)
         return (col - x0) * crop_h + np.clip(row - y0, 0, crop_h)
 
+    return to_crop(starts), to_crop(ends), (x0, y0, x1, y1)
+
+
+def fill_runs(starts: np.ndarray, ends: np.ndarray, size: int) -> np.ndarray:
+    """A flat 0/1 array of ``size`` with 1s on the ascending, disjoint runs [start, end).
+
+    Args:
+        starts (np.ndarray): Run starts (N,).
+        ends (np.ndarray): Run ends (N,).
+        size (int): Length of the output.
+
+    Returns:
+        np.ndarray: uint8 (size,).
+    """
     edges = np.empty(2 * starts.size + 2, dtype=np.int64)
     edges[0] = 0
-    edges[1:-1:2] = to_crop(starts)
-    edges[2:-1:2] = to_crop(ends)
-    edges[-1] = crop_h * crop_w
-    crop_rle = encode_rle_counts(np.diff(edges), crop_h, crop_w)
-    return mask_utils.decode(crop_rle), (x0, y0, x1, y1)
+    edges[1:-1:2] = starts
+    edges[2:-1:2] = ends
+    edges[-1] = size
+    values = (np.arange(edges.size - 1) & 1).astype(np.uint8)
+    return np.repeat(values, np.diff(edges))
+
+
+def decode_rle_crop(counts: np.ndarray, height: int,
+                    width: int) -> Optional[Tuple[np.ndarray, Tuple[int, int, int, int]]]:
+    """Decode only the bounding box of an RLE mask, in time proportional to the box.
+
+    Args:
+        counts (np.ndarray): Run lengths (R,) of a mask of shape (H, W).
+        height (int): H.
+        width (int): W.
+
+    Returns:
+        tuple | None: ``(crop, (x0, y0, x1, y1))`` with ``crop`` the uint8 mask inside the
+        box, shape (y1 - y0, x1 - x0), equal to ``mask[y0:y1, x0:x1]`` and Fortran-ordered
+        (so ``crop.T`` is C-contiguous); None for an empty mask.
+    """
+    runs = crop_runs(counts, height, width)
+    if runs is None:
+        return None
+    starts, ends, (x0, y0, x1, y1) = runs
+    crop_t = fill_runs(starts, ends, (y1 - y0) * (x1 - x0)).reshape(x1 - x0, y1 - y0)
+    return crop_t.T, (x0, y0, x1, y1)
 
 
 def _check_polygon(poly: Any, index: int) -> list:

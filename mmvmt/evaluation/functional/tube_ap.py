@@ -119,8 +119,8 @@ def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[
         YTVISInputError: On a malformed mask, naming its entry and frame.
     """
     height, width = task['height'], task['width']
-    gt_tracks = [_to_rles(ann, height, width) for ann in task['gt']]
-    dt_tracks = [_to_rles(res, height, width) for res in task['results']]
+    gt_tracks, gt_runs = _to_rles(task['gt'], height, width)
+    dt_tracks, dt_runs = _to_rles(task['results'], height, width)
     gt_avg = np.asarray([_avg_area(ann['areas']) for ann in task['gt']])
     dt_avg = np.asarray([_avg_area(areas) for areas in track_areas(dt_tracks).tolist()])
     gt_cat = np.asarray([ann['category_id'] for ann in task['gt']], dtype=np.int64)
@@ -142,7 +142,8 @@ def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[
             ious = mask_iou
             if iou_type == 'boundary':
                 pairs = (mask_iou >= floor) & ~crowd[g][None, :]
-                bnd_iou = tube_boundary_iou(dts, gts, band, pairs)
+                bnd_iou = tube_boundary_iou(dts, gts, band, pairs, [dt_runs[i] for i in d],
+                                            [gt_runs[i] for i in g])
                 ious = np.where(pairs, np.fmin(mask_iou, bnd_iou), mask_iou)
             for a, area_range in enumerate(AREA_RANGES):
                 out[iou_type][(category_index[cid], a)] = match_video(
@@ -151,17 +152,20 @@ def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[
     return out
 
 
-def _to_rles(entry: dict, height: int, width: int) -> List[Optional[dict]]:
-    track = []
-    for t, segm in enumerate(entry['segmentations']):
-        if segm is None:
-            track.append(None)
-            continue
-        try:
-            track.append(to_compressed_rle(segm, height, width)[0])
-        except ValueError as e:
-            raise YTVISInputError(f'{entry["origin"]}[{t}]: {e}') from None
-    return track
+def _to_rles(entries: List[dict], height: int, width: int) -> Tuple[list, list]:
+    """Checked compressed RLEs and run lengths of each entry's frames (None where null)."""
+    tracks, runs = [], []
+    for entry in entries:
+        converted = []
+        for t, segm in enumerate(entry['segmentations']):
+            try:
+                converted.append((None, None) if segm is None else
+                                 to_compressed_rle(segm, height, width))
+            except ValueError as e:
+                raise YTVISInputError(f'{entry["origin"]}[{t}]: {e}') from None
+        tracks.append([rle for rle, _ in converted])
+        runs.append([counts for _, counts in converted])
+    return tracks, runs
 
 
 def _avg_area(areas: Sequence[Optional[float]]) -> float:

@@ -17,11 +17,14 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from .boundary import mask_boundary
-from .rle import RLE, decode_rle_crop, parse_rle_counts
+from .boundary import rle_mask_boundary
+from .rle import RLE, parse_rle_counts
 
 Track = Sequence[Optional[RLE]]
 """Per-frame compressed RLEs of one object, None where it is absent."""
+
+Runs = Sequence[Optional[np.ndarray]]
+"""Per-frame run lengths of a track (``parse_rle_counts``), None where it is absent."""
 
 _Band = Tuple[np.ndarray, int, int, int, int]
 """A boundary band cropped to its mask's box: (band, x0, y0, x1, y1)."""
@@ -77,7 +80,9 @@ def tube_mask_iou(dt_tracks: Sequence[Track], gt_tracks: Sequence[Track]) -> np.
 def tube_boundary_iou(dt_tracks: Sequence[Track],
                       gt_tracks: Sequence[Track],
                       width: int,
-                      pairs: Optional[np.ndarray] = None) -> np.ndarray:
+                      pairs: Optional[np.ndarray] = None,
+                      dt_runs: Optional[Sequence[Runs]] = None,
+                      gt_runs: Optional[Sequence[Runs]] = None) -> np.ndarray:
     """Tube boundary IoU of the (result, GT) pairs of a video.
 
     Args:
@@ -86,6 +91,9 @@ def tube_boundary_iou(dt_tracks: Sequence[Track],
         width (int): Boundary band width d in pixels (``boundary_width``).
         pairs (np.ndarray, optional): Bool (D, G): the pairs to compute. Tracks in no pair
             are never decoded. Defaults to all pairs.
+        dt_runs (Sequence[Runs], optional): The run lengths of ``dt_tracks`` (as
+            ``to_compressed_rle`` returns them), to save parsing the RLE strings again.
+        gt_runs (Sequence[Runs], optional): The same for ``gt_tracks``.
 
     Returns:
         np.ndarray: Boundary IoU (D, G), float64; NaN for the pairs not asked for.
@@ -93,12 +101,14 @@ def tube_boundary_iou(dt_tracks: Sequence[Track],
     num_frames = _num_frames(dt_tracks, gt_tracks)
     if pairs is None:
         pairs = np.ones((len(dt_tracks), len(gt_tracks)), dtype=bool)
-    dt_bands = [_track_bands(track, width) if need else None
-                for track, need in zip(dt_tracks, pairs.any(1))]
-    gt_bands = [_track_bands(track, width) if need else None
-                for track, need in zip(gt_tracks, pairs.any(0))]
-    dt_band_areas = [_band_area(bands) if bands else 0 for bands in dt_bands]
-    gt_band_areas = [_band_area(bands) if bands else 0 for bands in gt_bands]
+    dt_runs = dt_runs or [_parse_track(track) for track in dt_tracks]
+    gt_runs = gt_runs or [_parse_track(track) for track in gt_tracks]
+    dt_bands = [_track_bands(track, runs, width) if need else None
+                for track, runs, need in zip(dt_tracks, dt_runs, pairs.any(1))]
+    gt_bands = [_track_bands(track, runs, width) if need else None
+                for track, runs, need in zip(gt_tracks, gt_runs, pairs.any(0))]
+    dt_band_areas = [_band_area(bands) if bands is not None else 0 for bands in dt_bands]
+    gt_band_areas = [_band_area(bands) if bands is not None else 0 for bands in gt_bands]
     ious = np.full(pairs.shape, np.nan)
     for d, g in zip(*np.nonzero(pairs)):
         inter = sum(_band_intersection(dt_bands[d][t], gt_bands[g][t])
@@ -108,19 +118,15 @@ def tube_boundary_iou(dt_tracks: Sequence[Track],
     return ious
 
 
-def _track_bands(track: Track, width: int) -> List[Optional[_Band]]:
+def _parse_track(track: Track) -> Runs:
+    return [None if rle is None else parse_rle_counts(rle['counts']) for rle in track]
+
+
+def _track_bands(track: Track, runs: Runs, width: int) -> List[Optional[_Band]]:
     bands: List[Optional[_Band]] = []
-    for rle in track:
-        if rle is None:
-            bands.append(None)
-            continue
-        height, frame_width = rle['size']
-        crop = decode_rle_crop(parse_rle_counts(rle['counts']), height, frame_width)
-        if crop is None:
-            bands.append(None)
-            continue
-        mask, (x0, y0, x1, y1) = crop
-        bands.append((mask_boundary(mask, width), x0, y0, x1, y1))
+    for rle, counts in zip(track, runs):
+        band = None if rle is None else rle_mask_boundary(counts, *rle['size'], width)
+        bands.append(None if band is None else (band[0], *band[1]))
     return bands
 
 

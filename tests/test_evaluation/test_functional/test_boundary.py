@@ -74,3 +74,33 @@ def test_accepts_bool_and_matches_cv2_directly():
     eroded = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
     np.testing.assert_array_equal(band, mask & ~eroded.astype(bool))
     assert band.sum() == 16
+
+
+@pytest.mark.parametrize('seed', range(10))
+def test_rle_boundary_equals_the_dense_band_on_the_box(seed):
+    from ytvis_fakes import encode, random_mask
+
+    from mmvmt.evaluation.functional import parse_rle_counts, rle_mask_boundary
+    rng = np.random.default_rng(seed)
+    for h, w in [(5, 7), (31, 18), (90, 140)]:
+        for kind in range(4):
+            if kind == 0:
+                mask = random_mask(rng, h, w)
+            elif kind == 1:  # noise: many runs, runs across columns, touches every border
+                mask = (rng.random((h, w)) < 0.8).astype(np.uint8)
+            elif kind == 2:
+                mask = np.zeros((h, w), np.uint8)
+            else:  # bottom of one column joined to the top of the next
+                mask = np.zeros((h, w), np.uint8)
+                mask[h // 2:, 1] = 1
+                mask[:h // 3, 2] = 1
+            counts = parse_rle_counts(encode(mask, 'compressed')['counts'])
+            for d in (1, 2, boundary_width(h, w), 7):
+                out = rle_mask_boundary(counts, h, w, d)
+                if not mask.any():
+                    assert out is None
+                    continue
+                band, (x0, y0, x1, y1) = out
+                full = mask_boundary(mask, d)
+                np.testing.assert_array_equal(band, full[y0:y1, x0:x1])
+                assert full.sum() == band.sum()
