@@ -1,0 +1,222 @@
+"""Correct a coarse annotation file with a trained refiner (one round's correction stage).
+
+Shape shorthand: K tracks of a video, T frames, H x W the frame size of the JSON, h x w the
+size the frame pipeline gives (equal unless it resizes).
+
+For each video of the official YouTube-VIS-style JSON: the frames go through
+``frame_pipeline`` (default: load the file), the tracks' masks are decoded (empty where a
+frame is null) and given to the model's ``refine_masks`` as the coarse input, a few tracks
+at a time. If the pipeline resized the frames, the coarse masks are resized to h x w
+(nearest) and the refiner's probabilities back to H x W (bilinear). Then
+:func:`confident_relabel` keeps the refined label only where its confidence exceeds the
+threshold. Two guards keep the annotation's meaning: a null frame stays null, and a frame
+whose corrected mask would be empty keeps its coarse mask (the refiner corrects boundaries;
+it does not decide whether an object is there). The result is written with
+:func:`corrected_annotations` to a new file, atomically and never over an existing one,
+next to a provenance file (``<name>.provenance.json``) that records the checkpoint, the
+threshold, the input's SHA-256 and the pixels changed per video.
+"""
+import datetime
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import mmengine
+import numpy as np
+import pycocotools.mask as mask_utils
+import torch
+import torch.nn.functional as F
+from mmengine.dataset import Compose
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
+from torch import Tensor
+
+from mmvmt.datasets.ytvis_format import segmentation_to_rle
+from mmvmt.registry import TRANSFORMS
+from mmvmt.version import __version__
+from .atomic_json import dump_json_atomic, file_sha256
+from .confident_relabel import confident_relabel
+from .corrected_annotations import corrected_annotations
+
+
+def provenance_path(ann_file: str) -> str:
+    """``<dir>/<name>.provenance.json`` for ``<dir>/<name>.json``."""
+    return osp.splitext(ann_file)[0] + '.provenance.json'
+
+
+class AnnotationCorrector:
+    """Refine the masks of a coarse annotation file with a model's ``refine_masks``.
+
+    The model is any object with ``refine_masks(frames (T, 3, h, w) uint8, coarse (K, T, h,
+    w) bool) -> (refined (K, T, h, w) bool, confidence (K, T, h, w) float)``, e.g.
+    :class:`~mmvmt.models.VideoMaskTransfiner` trained with ``refine_input='given'``.
+
+    Args:
+        conf_thr (float): A pixel's label changes only where the refiner's confidence is
+            greater than this. Defaults to 0.65 (the paper's).
+        frame_pipeline (Sequence[dict], optional): Transforms applied to each frame's
+            ``dict(img_path=...)``; they must leave ``img`` (h, w, 3) uint8 in the channel
+            order the model's data preprocessor expects, and may resize but not crop, pad or
+            flip. Defaults to ``[dict(type='LoadImageFromFile')]``.
+        max_tracks_per_pass (int): Tracks refined together (memory bound). Defaults to 8.
+        segm_key (str): The annotations' mask key, read and written. Defaults to
+            ``'segmentations'``.
+    """
+
+    def __init__(self, conf_thr: float = 0.65,
+                 frame_pipeline: Optional[Sequence[dict]] = None,
+                 max_tracks_per_pass: int = 8, segm_key: str = 'segmentations') -> None:
+        if not 0.5 <= conf_thr < 1:
+            raise ValueError(f'conf_thr must be in [0.5, 1), got {conf_thr}: a confidence '
+                             'is max(p, 1 - p) >= 0.5.')
+        if max_tracks_per_pass < 1:
+            raise ValueError(f'max_tracks_per_pass must be >= 1, got {max_tracks_per_pass}')
+        self.conf_thr = float(conf_thr)
+        self.frame_pipeline = list(frame_pipeline or [dict(type='LoadImageFromFile')])
+        self.max_tracks_per_pass = int(max_tracks_per_pass)
+        self.segm_key = segm_key
+        self._pipeline = Compose([TRANSFORMS.build(t) for t in self.frame_pipeline])
+
+    def load_frames(self, img_root: str, file_names: Sequence[str]) -> Tensor:
+        """(T, 3, h, w) uint8 frames through the frame pipeline."""
+        frames = []
+        for name in file_names:
+            results = self._pipeline(dict(img_path=osp.join(img_root, name)))
+            if results is None or 'img' not in results:
+                raise RuntimeError(f'AnnotationCorrector: the frame pipeline gave no image '
+                                   f'for {osp.join(img_root, name)}.')
+            frames.append(torch.from_numpy(np.ascontiguousarray(results['img'])))
+        return torch.stack(frames).permute(0, 3, 1, 2).contiguous()
+
+    def refine(self, model, frames: Tensor, coarse: Tensor) -> Tuple[Tensor, Tensor]:
+        """The model's refined masks and confidences at the coarse masks' size.
+
+        Args:
+            model: An object with ``refine_masks``.
+            frames (Tensor): (T, 3, h, w) uint8.
+            coarse (Tensor): (K, T, H, W) bool.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``refined`` (K, T, H, W) bool, ``confidence``
+            (K, T, H, W) float.
+        """
+        size, model_size = coarse.shape[-2:], frames.shape[-2:]
+        if size == model_size:
+            return model.refine_masks(frames, coarse)
+        small = F.interpolate(coarse.float(), size=tuple(model_size), mode='nearest').bool()
+        refined, confidence = model.refine_masks(frames, small)
+        probs = torch.where(refined, confidence, 1 - confidence).float()
+        probs = F.interpolate(probs, size=tuple(size), mode='bilinear', align_corners=False)
+        return probs > 0.5, torch.maximum(probs, 1 - probs)
+
+    def correct_video(self, model, video: dict, anns: List[dict], img_root: str,
+                      source: str = '<json>') -> Tuple[Dict[int, list], dict]:
+        """Correct one video's tracks.
+
+        Args:
+            model: An object with ``refine_masks``.
+            video (dict): The JSON's video entry.
+            anns (list[dict]): The JSON's annotations of this video.
+            img_root (str): Folder that ``file_names`` are relative to.
+            source (str): The input file, for error messages.
+
+        Returns:
+            tuple[dict, dict]: annotation id -> compressed RLEs per frame (None where null),
+            and the video's counts: ``pixels_changed``, ``pixels_added``,
+            ``pixels_removed``, ``frames_kept_coarse`` (frames whose correction was empty).
+        """
+        stats = dict(video_id=video['id'], num_tracks=len(anns), pixels_changed=0,
+                     pixels_added=0, pixels_removed=0, frames_kept_coarse=0)
+        if not anns:
+            return {}, stats
+        height, width, file_names = video['height'], video['width'], video['file_names']
+        frames = self.load_frames(img_root, file_names)
+        rles_by_ann = {}
+        for start in range(0, len(anns), self.max_tracks_per_pass):
+            group = anns[start:start + self.max_tracks_per_pass]
+            coarse = torch.zeros(len(group), len(file_names), height, width, dtype=torch.bool)
+            present = torch.zeros(len(group), len(file_names), dtype=torch.bool)
+            for i, ann in enumerate(group):
+                for t, segm in enumerate(ann[self.segm_key]):
+                    if segm is None:
+                        continue
+                    rle = segmentation_to_rle(segm, height, width, source,
+                                              f'annotation {ann["id"]} frame {t}')
+                    coarse[i, t] = torch.from_numpy(mask_utils.decode(rle).astype(bool))
+                    present[i, t] = True
+            refined, confidence = self.refine(model, frames, coarse)
+            corrected, _ = confident_relabel(coarse, refined, confidence, self.conf_thr)
+            corrected &= present[..., None, None]
+            emptied = present & ~corrected.flatten(2).any(-1) & coarse.flatten(2).any(-1)
+            corrected[emptied] = coarse[emptied]
+            stats['frames_kept_coarse'] += int(emptied.sum())
+            stats['pixels_added'] += int((corrected & ~coarse).sum())
+            stats['pixels_removed'] += int((coarse & ~corrected).sum())
+            for i, ann in enumerate(group):
+                rles_by_ann[ann['id']] = [
+                    _encode(corrected[i, t]) if present[i, t] else None
+                    for t in range(len(file_names))]
+        stats['pixels_changed'] = stats['pixels_added'] + stats['pixels_removed']
+        return rles_by_ann, stats
+
+    def run(self, model, ann_file: str, img_root: str, out_file: str,
+            extra_provenance: Optional[dict] = None) -> dict:
+        """Correct every video of ``ann_file`` and write ``out_file`` and its provenance.
+
+        Args:
+            model: An object with ``refine_masks`` (put in eval mode here).
+            ann_file (str): The coarse input JSON; only read.
+            img_root (str): Folder that the videos' ``file_names`` are relative to.
+            out_file (str): The new annotation file; must not exist.
+            extra_provenance (dict, optional): Added to the provenance (e.g. round,
+                checkpoint).
+
+        Returns:
+            dict: The provenance written to ``provenance_path(out_file)``.
+
+        Raises:
+            FileExistsError: If ``out_file`` exists.
+        """
+        if osp.exists(out_file):
+            raise FileExistsError(f'{out_file} exists; corrected annotations are never '
+                                  'overwritten (use a new work dir or round).')
+        input_sha = file_sha256(ann_file)
+        official = mmengine.load(ann_file, file_format='json')
+        anns_by_video = {}
+        for ann in official.get('annotations') or []:
+            anns_by_video.setdefault(ann['video_id'], []).append(ann)
+        if hasattr(model, 'eval'):
+            model.eval()
+        print_log(f'Correcting {ann_file} ({len(official["videos"])} videos) with confidence '
+                  f'> {self.conf_thr}', 'current')
+        rles_by_ann, per_video = {}, []
+        progress = ProgressBar(len(official['videos']))
+        for video in official['videos']:
+            rles, stats = self.correct_video(model, video, anns_by_video.get(video['id'], []),
+                                             img_root, ann_file)
+            rles_by_ann.update(rles)
+            per_video.append(stats)
+            progress.update()
+        corrected = corrected_annotations(official, rles_by_ann, self.segm_key, ann_file)
+        total = sum(v['pixels_changed'] for v in per_video)
+        provenance = dict(
+            **(extra_provenance or {}),
+            input_ann_file=osp.abspath(ann_file), input_sha256=input_sha,
+            output_ann_file=osp.abspath(out_file), img_root=osp.abspath(img_root),
+            conf_thr=self.conf_thr, segm_key=self.segm_key, frame_pipeline=self.frame_pipeline,
+            pixels_changed=total, videos=per_video, mmvmt_version=__version__,
+            created=datetime.datetime.now().isoformat(timespec='seconds'))
+        # The annotation file comes last: once it exists the round's output is complete, and
+        # a provenance left by an interrupted run (without its annotation file) is replaced.
+        dump_json_atomic(provenance, provenance_path(out_file), overwrite=True)
+        dump_json_atomic(corrected, out_file)
+        if file_sha256(ann_file) != input_sha:
+            raise RuntimeError(f'{ann_file} changed while it was being corrected.')
+        print_log(f'Wrote {out_file}: {total} pixels changed in '
+                  f'{sum(v["pixels_changed"] > 0 for v in per_video)} of {len(per_video)} '
+                  'videos', 'current')
+        return provenance
+
+
+def _encode(mask: Tensor) -> dict:
+    rle = mask_utils.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
+    return dict(size=[int(s) for s in rle['size']], counts=rle['counts'].decode('ascii'))
