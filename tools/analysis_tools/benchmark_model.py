@@ -1,0 +1,211 @@
+"""Benchmark VMT's inference: the base path alone against base + refinement.
+
+For each clip length T (default 5 and 36) at one frame size (default 360 x 640), a fresh
+process builds the model from CONFIG (random weights unless --checkpoint; backbone
+pretraining is skipped), runs whole-video inference on random frames and measures:
+
+* base: backbone + encoder (chunked as ``test_cfg.chunk_size``) + decoder + coarse masks;
+* refine: the refinement head on the kept instances (chunked the same way);
+* refined nodes: finest-level (H/2) nodes per instance as a fraction of T x H/2 x W/2,
+  and all levels' nodes in H/2 cells (a node at H/8 covers 16 cells, at H/4 4);
+* peak memory: peak RSS of the process over its idle RSS (CPU), or the peak allocated
+  CUDA memory (GPU), for the base path alone and for base + refinement.
+
+Each (T, base or base + refinement) runs in its own process, so that memory the allocator
+keeps from one run does not hide the next one's peak; the times of base and refinement come
+from the same process (after a warm-up run). One table, ratios from the same run. Usage::
+
+    python tools/analysis_tools/benchmark_model.py configs/vmt/vmt_r50_8xb2-12e_hq-ytvis.py
+"""
+import argparse
+import multiprocessing as mp
+import os
+import threading
+import time
+from typing import Dict, List
+
+import torch
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Benchmark VMT base vs. refinement')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('--checkpoint', default=None, help='optional checkpoint')
+    parser.add_argument('--frames', type=int, nargs='+', default=[5, 36],
+                        help='clip lengths T')
+    parser.add_argument('--size', type=int, nargs=2, default=[360, 640],
+                        metavar=('H', 'W'), help='frame size')
+    parser.add_argument('--repeat', type=int, default=1, help='timed runs per setting')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--num-instances', type=int, default=None,
+                        help='instances kept for refinement (test_cfg.max_per_video)')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    return parser.parse_args()
+
+
+class PeakRSS:
+    """Samples the process's resident memory in a thread; ``peak`` in bytes."""
+
+    def __init__(self, interval: float = 0.002) -> None:
+        import psutil
+        self.proc = psutil.Process()
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> 'PeakRSS':
+        self.peak = self.proc.memory_info().rss
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+
+def build_model(args: argparse.Namespace):
+    """The model of the config, in eval mode on the device."""
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+
+    from mmvmt.registry import MODELS
+    from mmvmt.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    cfg.model.backbone.init_cfg = None
+    if args.num_instances is not None:
+        cfg.model.test_cfg.max_per_video = args.num_instances
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    return model.to(args.device).eval()
+
+
+def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
+                queue: mp.Queue) -> None:
+    """Measure one clip length, base path alone or base + refinement; put a dict of
+    results on ``queue``: the peak memory, and with refinement the timings and nodes."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = build_model(args)
+    device = torch.device(args.device)
+    height, width = args.size
+    pad = model.data_preprocessor.pad_size_divisor
+    pad_h, pad_w = -(-height // pad) * pad, -(-width // pad) * pad
+    gen = torch.Generator().manual_seed(0)
+    video = torch.zeros(num_frames, 3, pad_h, pad_w)
+    video[..., :height, :width] = torch.randn(num_frames, 3, height, width, generator=gen)
+    video = video.to(device)
+    img_shapes = [(height, width)] * num_frames
+    meta = dict(img_shape=(height, width), batch_input_shape=(pad_h, pad_w))
+    chunk = model.test_cfg.get('chunk_size') or num_frames
+
+    def base() -> Dict:
+        enc = model.extract_video_feat(video, img_shapes)
+        outs = model._decode(enc, num_frames)
+        pred = model.base_head.predict(outs, video.new_tensor(model._img_scale(meta)))
+        return dict(enc=enc, outs=outs, pred=pred)
+
+    def refine(state: Dict) -> List[Dict]:
+        pred, outs, enc = state['pred'], state['outs'], state['enc']
+        video_idx = torch.zeros(len(pred['scores']), dtype=torch.long, device=device)
+        return [model.refine_head(pred['inst_embeds'], pred['coarse_logits'][:, s:s + chunk],
+                                  video_idx, [outs['f8'][s:s + chunk],
+                                              enc['f4'][s:s + chunk]], video[s:s + chunk])
+                for s in range(0, num_frames, chunk)]
+
+    def sync() -> None:
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+
+    with torch.no_grad():
+        # Peak memory of the first run (nothing is cached yet), over the idle process.
+        run = (lambda: refine(base())) if with_refine else base
+        if device.type == 'cuda':
+            idle = torch.cuda.memory_allocated()
+            torch.cuda.reset_peak_memory_stats()
+            out = run()
+            mem = torch.cuda.max_memory_allocated() - idle
+        else:
+            with PeakRSS() as peak:
+                idle = peak.peak
+                out = run()
+            mem = peak.peak - idle
+        del out
+        if not with_refine:
+            queue.put(dict(mem=mem))
+            return
+        t_base, t_refine = [], []
+        for _ in range(args.repeat):
+            sync()
+            start = time.perf_counter()
+            state = base()
+            sync()
+            mid = time.perf_counter()
+            chunks = refine(state)
+            sync()
+            t_base.append(mid - start)
+            t_refine.append(time.perf_counter() - mid)
+
+    num_inst = len(chunks[0]['refined_logits'])
+    cells = num_frames * (pad_h // 2) * (pad_w // 2)
+    finest = sum(len(c['nodes'][-1]) for c in chunks)
+    weighted = sum(len(n) * 4 ** (len(c['nodes']) - 1 - level)
+                   for c in chunks for level, n in enumerate(c['nodes']))
+    queue.put(dict(T=num_frames, base=min(t_base), refine=min(t_refine), K=num_inst,
+                   finest=finest / max(num_inst, 1) / cells,
+                   all_levels=weighted / max(num_inst, 1) / cells, mem=mem))
+
+
+def main() -> None:
+    args = parse_args()
+    ctx = mp.get_context('spawn')
+    rows = []
+    for num_frames in args.frames:
+        row = {}
+        for with_refine in (False, True):
+            queue = ctx.Queue()
+            proc = ctx.Process(target=run_setting, args=(args, num_frames, with_refine, queue))
+            proc.start()
+            proc.join()  # the result is a small dict: the queue never blocks the child
+            if proc.exitcode != 0:
+                raise SystemExit(f'benchmark_model: the run with T={num_frames} '
+                                 f'(refine={with_refine}) failed (exit code {proc.exitcode}).')
+            result = queue.get()
+            row.update(result, **{'mem_full' if with_refine else 'mem_base': result['mem']})
+        rows.append(row)
+
+    gib = 1024 ** 3
+    height, width = args.size
+    threads = args.threads or torch.get_num_threads()
+    print(f'\n{os.path.basename(args.config)}  {height}x{width}  device={args.device}'
+          f'{"" if args.device != "cpu" else f" ({threads} threads)"}  '
+          f'best of {args.repeat}')
+    header = ('| T | base (s) | refine (s) | base+refine (s) | refine / base | K inst | '
+              'H/2 nodes / (T*H/2*W/2) | all nodes (H/2 cells) | peak mem base (GiB) | '
+              'peak mem base+refine (GiB) |')
+    print(header)
+    print('|' + '---|' * (header.count('|') - 1))
+    for r in rows:
+        print(f"| {r['T']} | {r['base']:.2f} | {r['refine']:.2f} | "
+              f"{r['base'] + r['refine']:.2f} | {r['refine'] / r['base']:.1%} | {r['K']} | "
+              f"{r['finest']:.2%} | {r['all_levels']:.2%} | {r['mem_base'] / gib:.2f} | "
+              f"{r['mem_full'] / gib:.2f} |")
+    if len(rows) > 1:
+        a, b = rows[0], rows[-1]
+        print(f"\nT {a['T']} -> {b['T']} (x{b['T'] / a['T']:.1f}): time x"
+              f"{(b['base'] + b['refine']) / (a['base'] + a['refine']):.2f}, "
+              f"peak memory x{b['mem_full'] / max(a['mem_full'], 1):.2f}")
+
+
+if __name__ == '__main__':
+    main()
