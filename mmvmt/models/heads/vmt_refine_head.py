@@ -302,6 +302,8 @@ class VMTRefineHead(BaseModule):
     def _transform(self, tokens: List[Tensor], nodes: List[Tensor], inst_embeds: Tensor,
                    video_idx: Tensor, num_videos: int) -> List[Tensor]:
         """Quadtree Sequence Grouping, then the refinement transformer; (P_l, E) per level."""
+        if len(inst_embeds) == 0:  # attention refuses empty batches; there are no nodes
+            return tokens
         inst = torch.cat([n[:, 0] for n in nodes])
         packed, padding_mask, rank = pack_by_group(torch.cat(tokens), inst, inst_embeds.shape[0])
         keys, key_padding_mask, _ = pack_by_group(inst_embeds, video_idx, num_videos)

@@ -113,7 +113,8 @@ class DynamicPixelDecoder(nn.Module):
             (P_l,)) and ``num_sublabels`` for the last.
         """
         # (M, sum(n_l), E + 1): a weight vector and a bias per output
-        weights = self.hyper(inst_embeds).view(inst_embeds.shape[0], -1, self.hidden_dim + 1)
+        weights = self.hyper(inst_embeds).view(len(inst_embeds), sum(self.num_outputs),
+                                               self.hidden_dim + 1)
         out, start = [], 0
         for level, (feats, idx) in enumerate(zip(node_feats, inst)):
             n = self.num_outputs[level]

@@ -137,6 +137,8 @@ class IncoherentDetector(nn.Module):
             Tensor: (M, T, h, w) logits.
         """
         num_inst, num_frames, _, h, w = x.shape
+        if num_inst == 0:  # conv2d refuses zero groups
+            return x.new_zeros(0, num_frames, h, w)
         out = x.transpose(0, 1).reshape(num_frames, -1, h, w)
         for i, (weight, bias) in enumerate(params):
             out = F.conv2d(out, weight.flatten(0, 1), bias.flatten(), padding=weight.shape[-1] // 2,

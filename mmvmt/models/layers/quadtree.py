@@ -96,7 +96,7 @@ def dense_to_nodes(scores: Tensor, thr: float, k: int) -> Tensor:
         Tensor: (P, 4) long nodes ``(m, t, y, x)`` in raster order.
     """
     num_inst, num_frames, h, w = scores.shape
-    flat = scores.reshape(num_inst, -1)
+    flat = scores.reshape(num_inst, num_frames * h * w)
     groups = torch.arange(num_inst, device=scores.device).repeat_interleave(flat.shape[1])
     keep = topk_per_group(flat.reshape(-1), groups, k, thr)
     index = keep % flat.shape[1]
