@@ -25,7 +25,8 @@ Rounds (``cfg.self_correction.num_rounds``, 4 in the paper):
 Files under ``<work_dir>/self_correction/``::
 
     state.json                          the progress (SelfCorrectionState), atomic
-    round_<k>/train/                    round k's mmengine work dir (checkpoints, logs)
+    round_<k>/train/                    round k's training work dir (checkpoints, logs)
+    round_<k>/correct/                  logs of a correction resumed without its training
     round_<k>/<name>.json               round k's corrected annotations (never overwritten)
     round_<k>/<name>.provenance.json    checkpoint, threshold, pixels changed per video
 
@@ -146,21 +147,26 @@ class SelfCorrection:
         return state
 
     def round_cfg(self, round: int, state: SelfCorrectionState, stage: str) -> Config:
-        """The mmengine config of round ``round``'s runner.
+        """The mmengine config of round ``round``'s runner for ``stage``.
 
         Args:
             round (int): The round.
             state (SelfCorrectionState): The run's state (previous rounds' outputs).
-            stage (str): ``'train'`` or ``'correct'`` (names the runner).
+            stage (str): ``'train'``: work dir ``round_<k>/train``, training data of the
+                round, resumed from its latest checkpoint or initialised as configured;
+                ``'correct'``: work dir ``round_<k>/correct``, the round's final checkpoint
+                loaded (no training state).
 
         Returns:
-            Config: The user's config with the round's work dir, training data and
-            initial / resumed checkpoint.
+            Config: The user's config adapted to the round and stage.
         """
         cfg = copy.deepcopy(self.cfg)
-        cfg.work_dir = osp.join(self.round_dir(round), 'train')
+        cfg.work_dir = osp.join(self.round_dir(round), stage)
         stamp = datetime.datetime.now().strftime('%Y%m%d_%H%M%S_%f')
         cfg.experiment_name = f'self_correction_round_{round}_{stage}_{stamp}'
+        if stage == 'correct':
+            cfg.resume, cfg.load_from = False, state.record(round)['checkpoint']
+            return cfg
         if round > 1:
             pipeline = cfg.train_dataloader.dataset.get('pipeline')
             if pipeline is None:
@@ -205,10 +211,8 @@ class SelfCorrection:
             self._check_existing_output(out_file, checkpoint)
         else:
             if runner is None:
-                cfg = self.round_cfg(round, state, 'correct')
-                cfg.resume, cfg.load_from = False, None
-                runner = Runner.from_cfg(cfg)
-                runner.load_checkpoint(checkpoint)
+                runner = Runner.from_cfg(self.round_cfg(round, state, 'correct'))
+                runner.load_or_resume()
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model
             self.corrector.run(model, in_file, self.img_root, out_file, dict(
                 round=round, checkpoint=checkpoint, checkpoint_sha256=file_sha256(checkpoint),
