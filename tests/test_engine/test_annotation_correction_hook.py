@@ -1,0 +1,42 @@
+"""AnnotationCorrectionHook corrects a file with the runner's model after training."""
+import json
+import os.path as osp
+from types import SimpleNamespace
+
+from mmvmt.engine import AnnotationCorrectionHook, provenance_path
+from mmvmt.registry import HOOKS
+from mmvmt.utils import register_all_modules
+
+register_all_modules()
+
+
+class KeepRefiner:
+    def __init__(self):
+        self.modes = []
+
+    def refine_masks(self, frames, coarse):
+        import torch
+        return coarse.clone(), torch.ones(coarse.shape)
+
+    def eval(self):
+        self.modes.append('eval')
+
+    def train(self):
+        self.modes.append('train')
+
+
+def test_after_train_writes_the_corrected_file(coarse_file, tmp_path):
+    in_file, img_root = coarse_file
+    hook = HOOKS.build(dict(type='AnnotationCorrectionHook', ann_file=str(in_file),
+                            img_root=str(img_root), conf_thr=0.7))
+    assert isinstance(hook, AnnotationCorrectionHook)
+    model = KeepRefiner()
+    runner = SimpleNamespace(model=model, work_dir=str(tmp_path), iter=5, epoch=0)
+    hook.after_train(runner)
+    out_file = osp.join(tmp_path, 'corrected', 'train_coarse.json')
+    out = json.load(open(out_file))
+    assert [a['id'] for a in out['annotations']] == \
+        [a['id'] for a in json.load(open(in_file))['annotations']]
+    prov = json.load(open(provenance_path(out_file)))
+    assert prov['conf_thr'] == 0.7 and prov['iter'] == 5 and prov['pixels_changed'] == 0
+    assert model.modes == ['eval', 'train']
