@@ -1,3 +1,4 @@
+from .attention import PaddedAttention
 from .dynamic_pixel_decoder import DynamicPixelDecoder, paste_node_logits, upsample_chain
 from .incoherent_detector import IncoherentDetector, gather_patches
 from .instance_guidance import InstanceGuidanceLayer
@@ -9,7 +10,7 @@ from .refinement_transformer import RefinementLayer, RefinementTransformer
 from .rgb_embedding import RGBEmbedding
 
 __all__ = [
-    'DynamicPixelDecoder', 'paste_node_logits', 'upsample_chain', 'IncoherentDetector',
+    'PaddedAttention', 'DynamicPixelDecoder', 'paste_node_logits', 'upsample_chain', 'IncoherentDetector',
     'gather_patches', 'InstanceGuidanceLayer', 'NodeAttentionLayer', 'NodeEncoder',
     'sample_points', 'sine_encoding', 'dense_to_nodes', 'expand_children', 'fg_fraction',
     'flat_index', 'incoherent_cells', 'pack_by_group', 'rank_in_group', 'topk_per_group',

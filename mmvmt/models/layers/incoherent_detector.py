@@ -36,13 +36,13 @@ def gather_patches(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor,
     Returns:
         tuple[Tensor, Tensor]: patches (P, C, R, R) with R = 2r + 1, and inside (P, R, R) bool.
     """
-    _, channels, h, w = maps.shape
+    h, w = maps.shape[-2:]
     offsets = torch.arange(-radius, radius + 1, device=maps.device)
     yy = y[:, None, None] + offsets[None, :, None]
     xx = x[:, None, None] + offsets[None, None, :]
     inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-    flat = (batch[:, None, None] * h + yy.clamp(0, h - 1)) * w + xx.clamp(0, w - 1)
-    patches = maps.permute(0, 2, 3, 1).reshape(-1, channels)[flat]  # (P, R, R, C)
+    flat = yy.clamp(0, h - 1) * w + xx.clamp(0, w - 1)
+    patches = maps.flatten(2)[batch[:, None, None], :, flat]  # (P, R, R, C)
     patches = patches * inside[..., None]
     return patches.permute(0, 3, 1, 2), inside
 

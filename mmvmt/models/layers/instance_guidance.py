@@ -8,6 +8,8 @@ video (its own among them), so a node can tell its object from the others around
 """
 from torch import Tensor, nn
 
+from .attention import PaddedAttention
+
 
 class InstanceGuidanceLayer(nn.Module):
     """Cross-attention from node tokens to instance embeddings, residual, LayerNorm.
@@ -22,9 +24,8 @@ class InstanceGuidanceLayer(nn.Module):
     def __init__(self, *, embed_dims: int = 64, inst_channels: int = 256, num_heads: int = 4,
                  dropout: float = 0.) -> None:
         super().__init__()
-        self.attn = nn.MultiheadAttention(embed_dims, num_heads, dropout=dropout,
-                                          kdim=inst_channels, vdim=inst_channels,
-                                          batch_first=True)
+        self.attn = PaddedAttention(embed_dims, num_heads, kv_channels=inst_channels,
+                                    dropout=dropout)
         self.dropout = nn.Dropout(dropout)
         self.norm = nn.LayerNorm(embed_dims)
 
@@ -39,6 +40,5 @@ class InstanceGuidanceLayer(nn.Module):
         Returns:
             Tensor: (M, L, E).
         """
-        out = self.attn(nodes, inst_keys, inst_keys, key_padding_mask=key_padding_mask,
-                        need_weights=False)[0]
+        out = self.attn(nodes, inst_keys, inst_keys, key_padding_mask)
         return self.norm(nodes + self.dropout(out))

@@ -8,6 +8,8 @@ are padded and the padding is masked out of the keys, so instances never attend 
 """
 from torch import Tensor, nn
 
+from .attention import PaddedAttention
+
 
 def unmask_empty_rows(padding_mask: Tensor) -> Tensor:
     """Let fully padded rows attend to their first (padding) key: softmax over no keys would
@@ -38,7 +40,7 @@ class NodeAttentionLayer(nn.Module):
 
     def __init__(self, *, embed_dims: int = 64, num_heads: int = 4, dropout: float = 0.) -> None:
         super().__init__()
-        self.attn = nn.MultiheadAttention(embed_dims, num_heads, dropout=dropout, batch_first=True)
+        self.attn = PaddedAttention(embed_dims, num_heads, dropout=dropout)
         self.dropout = nn.Dropout(dropout)
         self.norm = nn.LayerNorm(embed_dims)
 
@@ -52,6 +54,5 @@ class NodeAttentionLayer(nn.Module):
         Returns:
             Tensor: (M, L, E); rows at padding carry no meaning.
         """
-        out = self.attn(nodes, nodes, nodes, key_padding_mask=unmask_empty_rows(padding_mask),
-                        need_weights=False)[0]
+        out = self.attn(nodes, nodes, nodes, unmask_empty_rows(padding_mask))
         return self.norm(nodes + self.dropout(out))

@@ -29,17 +29,16 @@ def sample_points(maps: Tensor, batch: Tensor, xy: Tensor) -> Tensor:
     Returns:
         Tensor: (P, C).
     """
-    _, channels, h, w = maps.shape
+    h, w = maps.shape[-2:]
     px = (xy[:, 0] * w - 0.5).clamp(0, w - 1)
     py = (xy[:, 1] * h - 0.5).clamp(0, h - 1)
     x0, y0 = px.floor().long(), py.floor().long()
     x1, y1 = (x0 + 1).clamp(max=w - 1), (y0 + 1).clamp(max=h - 1)
     wx, wy = (px - x0)[:, None], (py - y0)[:, None]
-    flat = maps.permute(0, 2, 3, 1).reshape(-1, channels)
-    base = batch * h
+    flat = maps.flatten(2)  # a view: gathering (P, C) never copies the whole map
 
     def at(yy: Tensor, xx: Tensor) -> Tensor:
-        return flat[(base + yy) * w + xx]
+        return flat[batch, :, yy * w + xx]
 
     return ((at(y0, x0) * (1 - wx) + at(y0, x1) * wx) * (1 - wy) +
             (at(y1, x0) * (1 - wx) + at(y1, x1) * wx) * wy)
