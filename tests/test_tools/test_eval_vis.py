@@ -57,3 +57,15 @@ def test_options_and_bad_input(files, tmp_path, capsys):
     (tmp_path / 'bad.json').write_text(json.dumps(results))
     assert eval_vis.main([gt_file, str(tmp_path / 'bad.json')]) == 1
     assert f'{tmp_path / "bad.json"}: entry 0: unknown category_id 99' in capsys.readouterr().err
+
+
+def test_benchmark_runs_on_a_tiny_load(tmp_path):
+    import subprocess
+    out = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_metric.py'),
+         '--videos', '2', '--frames', '3', '--height', '90', '--width', '120', '--gt-tracks',
+         '3', '--result-tracks', '6', '--nproc', '2', '--out-dir', str(tmp_path)],
+        capture_output=True, text=True, check=True).stdout
+    assert 'fast (2 proc)' in out and 'plain (1 proc, per pair)' in out
+    assert 'largest difference of the 24 summary numbers: 0.0e+00' in out
+    assert len(json.loads((tmp_path / 'results.json').read_text())) == 6

@@ -15,6 +15,7 @@ Two documented differences from the released code, both where it fails: a result
 frame does not crash the boundary mode, and an empty result list gives AP = AR = 0 for the
 categories with GT (the released API raises IndexError in ``loadRes``).
 """
+import gc
 import multiprocessing
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -192,7 +193,14 @@ def _map(func, tasks: List[dict], nproc: int, progress: bool):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context('fork' if 'fork' in methods else None)
     chunksize = max(1, len(tasks) // (nproc * 8))
-    with context.Pool(min(nproc, len(tasks)), initializer=_init_worker) as pool:
+    # Forked workers share the parent's heap copy-on-write; freezing the objects that exist
+    # keeps the workers' garbage collector from touching (and so copying) all of them.
+    gc.freeze()
+    try:
+        pool = context.Pool(min(nproc, len(tasks)), initializer=_init_worker)
+    finally:
+        gc.unfreeze()
+    with pool:
         for out in pool.imap(func, tasks, chunksize=chunksize):
             yield out
             if bar:

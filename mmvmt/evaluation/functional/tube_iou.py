@@ -101,8 +101,10 @@ def tube_boundary_iou(dt_tracks: Sequence[Track],
     num_frames = _num_frames(dt_tracks, gt_tracks)
     if pairs is None:
         pairs = np.ones((len(dt_tracks), len(gt_tracks)), dtype=bool)
-    dt_runs = dt_runs or [_parse_track(track) for track in dt_tracks]
-    gt_runs = gt_runs or [_parse_track(track) for track in gt_tracks]
+    if dt_runs is None:
+        dt_runs = [_parse_track(track) for track in dt_tracks]
+    if gt_runs is None:
+        gt_runs = [_parse_track(track) for track in gt_tracks]
     dt_bands = [_track_bands(track, runs, width) if need else None
                 for track, runs, need in zip(dt_tracks, dt_runs, pairs.any(1))]
     gt_bands = [_track_bands(track, runs, width) if need else None
