@@ -70,6 +70,14 @@ class RecordingRefineHead(nn.Module):
         return dict(loss_refine=nn.functional.binary_cross_entropy(probs, gt_masks.float()) +
                     0 * (inst_embeds.sum() + feats[0].sum() + feats[1].sum()))
 
+    def pool_inst_embeds(self, coarse_logits, video_idx, f8):
+        weights = coarse_logits.sigmoid()
+        return torch.einsum('kthw,tchw->kc', weights, f8) / weights.flatten(1).sum(1)[:, None]
+
+    @staticmethod
+    def confidence(probs):
+        return torch.maximum(probs, 1 - probs)
+
     def predict(self, inst_embeds, coarse_logits, video_idx, feats, images):
         self.calls.append(dict(inst_embeds=inst_embeds, coarse_logits=coarse_logits,
                                feats=feats, images=images))
@@ -123,9 +131,9 @@ def test_loss_wiring_and_gradients():
     assert [f.shape for f in call['feats']] == [(6, C, 8, 12), (6, C, 16, 24)]
     assert call['images'].shape == (6, 3, 64, 96)
     assert call['gt_masks'].shape == (4, 3, 64, 96) and call['gt_masks'].dtype == torch.bool
-    # Track 2 is absent from frame 1: not valid there, and its target there is empty.
-    assert call['valid'].sum().item() == 10
-    assert torch.equal(call['valid'], call['gt_masks'].flatten(2).any(-1))
+    # Every frame is annotated; track 2 is absent from frame 1, its target there is empty.
+    assert call['valid'].all()
+    assert call['gt_masks'].flatten(2).any(-1).sum().item() == 10
     sum(losses.values()).backward()
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, missing
@@ -188,6 +196,8 @@ def test_refine_masks_class_agnostic():
     call = calls[0]
     assert call['inst_embeds'].shape == (2, C)
     assert [c['images'].shape for c in calls] == [(2, 3, 64, 96), (1, 3, 64, 96)]
+    # One embedding per track, pooled over the whole video, for every chunk.
+    assert torch.equal(calls[0]['inst_embeds'], calls[1]['inst_embeds'])
     # Coarse logits come from the given masks: positive inside, negative outside.
     assert call['coarse_logits'][0, 0, 3, 3] > 0 > call['coarse_logits'][0, 0, 7, 11]
     with pytest.raises(ValueError, match='coarse_masks'):
