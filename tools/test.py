@@ -60,7 +60,12 @@ def main() -> None:
     cfg.load_from = args.checkpoint
 
     if args.eval:
-        cfg.test_evaluator = build_eval_metrics(args.eval)
+        # Settings of a configured metric of the same type (e.g. its ann_file) carry over.
+        configured = cfg.get('test_evaluator') or []
+        configured = {m['type']: m for m in
+                      (configured if isinstance(configured, list) else [configured])}
+        cfg.test_evaluator = [dict(configured.get(m['type'], {}), **m)
+                              for m in build_eval_metrics(args.eval)]
     if args.format_only or args.outfile_prefix:
         evaluators = cfg.test_evaluator
         for metric in evaluators if isinstance(evaluators, list) else [evaluators]:

@@ -175,10 +175,6 @@ def _avg_area(areas: Sequence[Optional[float]]) -> float:
     return float(np.mean(present)) if present else 0.0
 
 
-def _init_worker() -> None:
-    cv2.setNumThreads(1)
-
-
 def _map(func, tasks: List[dict], nproc: int, progress: bool):
     bar = None
     if progress:
@@ -195,11 +191,16 @@ def _map(func, tasks: List[dict], nproc: int, progress: bool):
     chunksize = max(1, len(tasks) // (nproc * 8))
     # Forked workers share the parent's heap copy-on-write; freezing the objects that exist
     # keeps the workers' garbage collector from touching (and so copying) all of them.
+    # One OpenCV thread per worker is set in the parent before the fork: calling
+    # cv2.setNumThreads in a forked child whose parent had used OpenCV's thread pool hangs.
+    cv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
     gc.freeze()
     try:
-        pool = context.Pool(min(nproc, len(tasks)), initializer=_init_worker)
+        pool = context.Pool(min(nproc, len(tasks)))
     finally:
         gc.unfreeze()
+        cv2.setNumThreads(cv_threads)
     with pool:
         for out in pool.imap(func, tasks, chunksize=chunksize):
             yield out

@@ -8,6 +8,10 @@ from typing import Dict, List
 METRIC_SHORT_NAMES: Dict[str, dict] = {
     'tube_boundary_ap': dict(type='TubeBoundaryAP'),
     'tube_mask_ap': dict(type='TubeBoundaryAP', mask_only=True),
+    # VideoMaskTransfiner's base (coarse, upsampled H/8) masks, next to the refined ones.
+    'coarse_tube_boundary_ap': dict(
+        type='TubeBoundaryAP', pred_key='pred_track_instances_coarse', prefix='coarse_tube_ap'),
+    'bdd_mots': dict(type='BDD100KMOTSMetric'),
 }
 
 

@@ -61,6 +61,9 @@ class TubeBoundaryAP(BaseMetric):
             temporary directory in format-only mode, to nothing otherwise.
         collect_device (str): 'cpu' or 'gpu', for gathering across ranks.
         prefix (str, optional): Prefix of the metric names. Defaults to ``tube_ap``.
+        pred_key (str): The frames' field holding the predictions, e.g.
+            ``pred_track_instances_coarse`` for the base masks of VideoMaskTransfiner.
+            Defaults to ``pred_track_instances``.
         backend_args (dict, optional): File backend arguments to read ``ann_file``.
     """
 
@@ -78,6 +81,7 @@ class TubeBoundaryAP(BaseMetric):
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
+                 pred_key: str = 'pred_track_instances',
                  backend_args: Optional[dict] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ann_file = ann_file
@@ -89,6 +93,7 @@ class TubeBoundaryAP(BaseMetric):
         self.nproc = nproc
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
+        self.pred_key = pred_key
         self.backend_args = backend_args
         self._frames: Dict[Any, Dict[int, dict]] = defaultdict(dict)
 
@@ -178,9 +183,10 @@ class TubeBoundaryAP(BaseMetric):
         """Everything kept of one frame: metainfo, RLE-encoded predictions, raw GT."""
         get = frame.get if isinstance(frame, dict) else \
             (lambda key, default=None: frame.get(key, default))
-        pred = get('pred_track_instances')
+        pred = get(self.pred_key)
         if pred is None:
-            raise KeyError('TubeBoundaryAP needs pred_track_instances in every frame')
+            raise KeyError(f'TubeBoundaryAP needs {self.pred_key} in every frame; video '
+                           f'{get("video_id")} frame {get("frame_id")} has none')
         masks = _numpy(pred['masks']).astype(np.uint8)
         height, width = (int(v) for v in get('ori_shape')[:2])
         if masks.ndim != 3 or masks.shape[1:] != (height, width):

@@ -154,3 +154,25 @@ def test_bad_arguments():
         evaluate_tube_ap(gt, results, iou_types=['bbox'])
     with pytest.raises(ValueError, match='max_dets'):
         evaluate_tube_ap(gt, results, max_dets=[10, 1, 100])
+
+
+def test_workers_do_not_hang_after_the_parent_used_opencv_threads():
+    # A forked child that touches OpenCV's thread pool settings hangs once the parent has
+    # run OpenCV in parallel (seen when a test of a data pipeline ran first).
+    import os.path as osp
+    import subprocess
+    import sys
+    script = f'''
+import sys
+sys.path.insert(0, {osp.dirname(osp.dirname(osp.abspath(__file__)))!r})
+import cv2, numpy as np
+frame = np.random.rand(2000, 2000).astype(np.float32)
+cv2.resize(cv2.GaussianBlur(frame, (31, 31), 5), (4000, 4000))
+from ytvis_fakes import random_dataset
+from mmvmt.evaluation.functional import evaluate_tube_ap
+gt, results = random_dataset(1, num_videos=4)
+print('AP', evaluate_tube_ap(gt, results, nproc=2)['segm']['stats']['AP'])
+'''
+    proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and 'AP ' in proc.stdout, proc.stderr[-2000:]
