@@ -25,6 +25,7 @@ import time
 from typing import Dict, List
 
 import torch
+from mmengine.config import DictAction
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,6 +41,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-instances', type=int, default=None,
                         help='instances kept for refinement (test_cfg.max_per_video)')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config entries, e.g. model.test_cfg.chunk_size=6')
     return parser.parse_args()
 
 
@@ -73,12 +76,15 @@ class PeakRSS:
 def build_model(args: argparse.Namespace):
     """The model of the config, in eval mode on the device."""
     from mmengine.config import Config
+    from mmengine.logging import MMLogger
     from mmengine.runner import load_checkpoint
 
     from mmvmt.registry import MODELS
     from mmvmt.utils import register_all_modules
     register_all_modules()
+    MMLogger.get_instance('mmengine', log_level='WARNING')  # no per-parameter init log
     cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
     cfg.model.backbone.init_cfg = None
     if args.num_instances is not None:
         cfg.model.test_cfg.max_per_video = args.num_instances
@@ -187,7 +193,9 @@ def main() -> None:
     gib = 1024 ** 3
     height, width = args.size
     threads = args.threads or torch.get_num_threads()
-    print(f'\n{os.path.basename(args.config)}  {height}x{width}  device={args.device}'
+    chunk = args.cfg_options.get('model.test_cfg.chunk_size', 'config')
+    print(f'\n{os.path.basename(args.config)}  {height}x{width}  chunk_size={chunk}  '
+          f'device={args.device}'
           f'{"" if args.device != "cpu" else f" ({threads} threads)"}  '
           f'best of {args.repeat}')
     header = ('| T | base (s) | refine (s) | base+refine (s) | refine / base | K inst | '

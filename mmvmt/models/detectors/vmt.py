@@ -1,6 +1,5 @@
 """Video Mask Transfiner: backbone -> deformable encoder -> video-query head -> refiner."""
-import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +7,7 @@ from mmcv.ops import MultiScaleDeformableAttention
 from mmdet.models.layers import SinePositionalEncoding
 from mmdet.models.layers.transformer import DeformableDetrTransformerEncoder
 from mmdet.models.mot import BaseMOTModel
-from mmdet.structures import TrackDataSample, TrackSampleList
+from mmdet.structures import TrackSampleList
 from mmdet.structures.mask import mask2bbox
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
@@ -336,7 +335,8 @@ class VideoMaskTransfiner(BaseMOTModel):
 
         There are no queries here: the refinement head pools each track's instance embedding
         from the stride-8 features ``f8`` under its coarse mask in all frames
-        (``pool_inst_embeds``), and the coarse logits at H/8 are the logits of the area-downsampled coarse mask.
+        (``pool_inst_embeds``); the coarse logits at H/8 are the logits of the
+        area-downsampled coarse mask.
 
         Args:
             frames (Tensor): (T, 3, H, W) frames as the data pipeline gives them (before

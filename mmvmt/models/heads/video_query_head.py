@@ -21,7 +21,7 @@ convolution whose weights the instance embedding generates, applied to the mask 
 together with the coordinates relative to that frame's predicted box centre.
 """
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -429,12 +429,9 @@ class VideoQueryHead(BaseModule):
                                                      mask_feats[v], img_scales[v])
                 small_gt = F.interpolate(gt.masks.float(), size=pred_masks.shape[-2:],
                                          mode='area')
-                pred_masks_cost = pred_masks.detach()
-            else:
-                pred_masks_cost = None
-            q, g = self.assigner.assign(cls_scores[v].detach(), bbox_preds[v].detach(),
-                                        gt.labels, gt.bboxes, gt.valid, pred_masks_cost,
-                                        small_gt)
+            q, g = self.assigner.assign(
+                cls_scores[v].detach(), bbox_preds[v].detach(), gt.labels, gt.bboxes,
+                gt.valid, None if pred_masks is None else pred_masks.detach(), small_gt)
             cls_targets[v, q] = gt.labels[g]
             query_inds.append(q)
             boxes.append(bbox_preds[v][q])
