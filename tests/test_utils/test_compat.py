@@ -45,7 +45,8 @@ def _runner(work_dir, max_iters, resume):
             logger=dict(type='LoggerHook', interval=1)),
         resume=resume,
         default_scope='mmvmt',
-        experiment_name=f'resume_{max_iters}_{resume}')
+        # Unique per test: mmengine keeps one MessageHub per experiment name per process.
+        experiment_name=f'{work_dir.name}_{max_iters}_{resume}')
 
 
 def test_checkpoint_loads_with_weights_only(tmp_path):
