@@ -7,13 +7,12 @@ Each round trains the refiner and writes a new corrected annotation file under
 round and stage it was in (see mmvmt/engine/self_correction.py).
 """
 import argparse
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 from mmvmt.engine import SelfCorrection
 from mmvmt.utils import register_all_modules
-from mmvmt.utils.launch import adapt_env_cfg_to_device
+from mmvmt.utils.launch import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,15 +32,8 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = 'none'
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    adapt_env_cfg_to_device(cfg)
+    cfg = load_config(args.config, launcher='none', cfg_options=args.cfg_options,
+                      work_dir=args.work_dir)
     outputs = SelfCorrection(cfg, resume=args.resume).run()
     for round, path in enumerate(outputs, 1):
         print(f'round {round}: {path}')

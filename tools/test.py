@@ -9,14 +9,13 @@ YouTube-VIS results JSON (and zip) without evaluating, e.g. for a challenge serv
 """
 import argparse
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmvmt.evaluation.metrics.short_names import build_eval_metrics
 from mmvmt.utils import register_all_modules
-from mmvmt.utils.launch import adapt_env_cfg_to_device
+from mmvmt.utils.launch import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,14 +48,8 @@ def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, launcher=args.launcher, cfg_options=args.cfg_options,
+                      work_dir=args.work_dir)
     cfg.load_from = args.checkpoint
 
     if args.eval:
@@ -72,7 +65,6 @@ def main() -> None:
             metric['format_only'] = args.format_only
             if args.outfile_prefix:
                 metric['outfile_prefix'] = args.outfile_prefix
-    adapt_env_cfg_to_device(cfg)
 
     runner = Runner.from_cfg(cfg)
     runner.test()

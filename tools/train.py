@@ -5,13 +5,12 @@
 """
 import argparse
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmvmt.utils import register_all_modules
-from mmvmt.utils.launch import adapt_env_cfg_to_device
+from mmvmt.utils.launch import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,14 +43,8 @@ def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, launcher=args.launcher, cfg_options=args.cfg_options,
+                      work_dir=args.work_dir)
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -71,7 +64,6 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    adapt_env_cfg_to_device(cfg)
 
     runner = Runner.from_cfg(cfg)
     runner.train()

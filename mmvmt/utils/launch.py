@@ -6,8 +6,36 @@ nccl backend, and the runner wraps the model in DDP with ``device_ids=[LOCAL_RAN
 DDP refuses for a model on the CPU. Here we make ``tools/dist_train.sh CONFIG 2`` train with
 two CPU processes over gloo instead.
 """
+import os.path as osp
+from typing import Optional
+
 import torch
 from mmengine.config import Config
+
+
+def load_config(path: str, *, launcher: str = 'none', cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None) -> Config:
+    """Read a config as the tools do: overrides merged, work dir resolved, device adapted.
+
+    Args:
+        path (str): The config file.
+        launcher (str): 'none', 'pytorch', 'slurm' or 'mpi'. Defaults to 'none'.
+        cfg_options (dict, optional): ``--cfg-options`` overrides.
+        work_dir (str, optional): ``--work-dir``; else the config's, else
+            ``./work_dirs/<config name>``.
+
+    Returns:
+        Config: The config, ready for ``Runner.from_cfg`` (after any further changes).
+    """
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    return adapt_env_cfg_to_device(cfg)
 
 
 def adapt_env_cfg_to_device(cfg: Config) -> Config:
