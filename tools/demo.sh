@@ -2,10 +2,13 @@
 # The main job on the embedded toy data (run by `make demo`, after set-up and toy data):
 # train the tiny model, then test it with the Tube-Boundary AP and print where outputs went.
 #   bash tools/demo.sh PYTHON CONFIG WORK_DIR
+# DEMO_EVAL: the metrics (short names); the default compares VMT's refined masks with its
+# base detector's coarse ones. For a model without coarse outputs: DEMO_EVAL=tube_boundary_ap
 set -euo pipefail
 PY=${1:-.venv/bin/python}
 CONFIG=${2:-configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py}
 WORK_DIR=${3:-work_dirs/demo}
+DEMO_EVAL=${DEMO_EVAL:-tube_boundary_ap coarse_tube_boundary_ap}
 cd "$(dirname "$0")/.."
 
 echo "[demo] training $CONFIG on data/toy_vis (CPU) -> $WORK_DIR"
@@ -14,9 +17,10 @@ start=$(date +%s)
 echo "[demo] training took $(( $(date +%s) - start )) s"
 
 CKPT=$(cat "$WORK_DIR/last_checkpoint")
-echo "[demo] testing $CKPT on the toy val split with --eval tube_boundary_ap"
-"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test" \
-    --eval tube_boundary_ap ${DEMO_EVAL_EXTRA:-} | tee "$WORK_DIR/test.log"
+echo "[demo] testing $CKPT on the toy val split with --eval $DEMO_EVAL"
+# shellcheck disable=SC2086
+"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test" --eval $DEMO_EVAL \
+    2>&1 | tee "$WORK_DIR/test.log"
 
 echo
 echo "[demo] done. Outputs:"

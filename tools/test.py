@@ -9,9 +9,11 @@ YouTube-VIS results JSON (and zip) without evaluating, e.g. for a challenge serv
 """
 import argparse
 import os
+from typing import Dict
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
+from terminaltables import AsciiTable
 
 from mmvmt.evaluation.metrics.short_names import build_eval_metrics
 from mmvmt.utils import register_all_modules
@@ -44,6 +46,30 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def metrics_table(metrics: Dict[str, float]) -> str:
+    """All metrics of a test run in one table: a row per metric prefix and family.
+
+    ``{'tube_ap/boundary_AP': 0.3, 'coarse_tube_ap/segm_AP': 0.5, ...}`` gives rows
+    ``tube_ap boundary``, ``coarse_tube_ap segm``, ... with a column per name (AP, AP50, ...).
+    """
+    rows: Dict[str, Dict[str, float]] = {}
+    for key, value in metrics.items():
+        prefix, _, name = key.rpartition('/')
+        family, _, stat = name.partition('_') if '_' in name else ('', '', name)
+        rows.setdefault(f'{prefix} {family}'.strip(), {})[stat] = value
+    columns = list(dict.fromkeys(stat for row in rows.values() for stat in row))
+    table = [['metric'] + columns]
+    for row_name, row in rows.items():
+        table.append([row_name] + [_fmt(row.get(c)) for c in columns])
+    return AsciiTable(table, title='test metrics').table
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ''
+    return f'{value:.3f}' if isinstance(value, float) else str(value)
+
+
 def main() -> None:
     args = parse_args()
     register_all_modules(init_default_scope=False)
@@ -67,7 +93,9 @@ def main() -> None:
                 metric['outfile_prefix'] = args.outfile_prefix
 
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if metrics:
+        print(metrics_table(metrics))
 
 
 if __name__ == '__main__':
