@@ -6,6 +6,8 @@
 #   VENV            where the virtual environment lives          (default: .venv)
 #   PYTHON          the interpreter that creates it              (default: python3)
 #   TORCH_SPEC      what pip installs when the venv has no torch (default: torch==2.13.0)
+#   SYSTEM_TORCH    1 to reuse the torch of $PYTHON (e.g. a CUDA build already installed):
+#                   the venv is then made with --system-site-packages
 #   MMVMT_CACHE     where built mmcv wheels are kept between set-ups (default: ~/.cache/mmvmt)
 #   MMCV_MAX_JOBS   parallel compile jobs for mmcv               (default: number of cores)
 #   FORCE_CUDA      1 to build mmcv's CUDA ops; default: 1 when torch sees CUDA and nvcc exists
@@ -31,8 +33,13 @@ command -v g++ >/dev/null || command -v c++ >/dev/null || die "no C++ compiler f
 
 # --- the virtual environment ---------------------------------------------------------------
 if [ ! -x "$VENV/bin/python" ]; then
-    say "creating virtual environment $VENV"
-    "$PYTHON" -m venv "$VENV" || die "could not create a venv (Debian/Ubuntu: apt-get install python3-venv)."
+    VENV_ARGS=()
+    if [ "${SYSTEM_TORCH:-0}" = 1 ]; then
+        "$PYTHON" -c 'import torch' 2>/dev/null || die "SYSTEM_TORCH=1 but '$PYTHON' cannot import torch."
+        VENV_ARGS=(--system-site-packages)
+    fi
+    say "creating virtual environment $VENV ${VENV_ARGS[*]}"
+    "$PYTHON" -m venv "${VENV_ARGS[@]}" "$VENV" || die "could not create a venv (Debian/Ubuntu: apt-get install python3-venv)."
 fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check -q)
