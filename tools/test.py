@@ -46,6 +46,19 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+# What a configured metric knows of the dataset, kept when --eval replaces the evaluator.
+DATASET_KEYS = ('ann_file', 'use_refined_segm', 'backend_args')
+
+
+def _dataset_settings(configured, metric_type: str) -> dict:
+    """The dataset settings of the config's first test metric of ``metric_type``."""
+    metrics = configured if isinstance(configured, list) else [configured] if configured else []
+    for metric in metrics:
+        if metric.get('type') == metric_type:
+            return {k: metric[k] for k in DATASET_KEYS if k in metric}
+    return {}
+
+
 def metrics_table(metrics: Dict[str, float]) -> str:
     """All metrics of a test run in one table: a row per metric prefix and family.
 
@@ -79,11 +92,7 @@ def main() -> None:
     cfg.load_from = args.checkpoint
 
     if args.eval:
-        # Settings of a configured metric of the same type (e.g. its ann_file) carry over.
-        configured = cfg.get('test_evaluator') or []
-        configured = {m['type']: m for m in
-                      (configured if isinstance(configured, list) else [configured])}
-        cfg.test_evaluator = [dict(configured.get(m['type'], {}), **m)
+        cfg.test_evaluator = [dict(_dataset_settings(cfg.get('test_evaluator'), m['type']), **m)
                               for m in build_eval_metrics(args.eval)]
     if args.format_only or args.outfile_prefix:
         evaluators = cfg.test_evaluator

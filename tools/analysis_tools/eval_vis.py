@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/eval_vis.py GT.json RESULTS.json [--out metrics.json]
         [--per-category] [--boundary-ratio 0.02] [--max-dets 1 10 100] [--nproc 2]
-        [--use-refined-segm] [--mask-only]
+        [--coarse-segm] [--mask-only]
 
 Prints both tables as the YouTube-VIS API does and, with ``--out``, writes
 ``{"boundary": {"AP": .., ..., "ARl": ..}, "segm": {...}}`` (values in [0, 1], -1 where
@@ -35,8 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         metavar='N', help='the three maxDets settings (default 1 10 100)')
     parser.add_argument('--nproc', type=int, default=os.cpu_count() or 1,
                         help='processes evaluating videos (default: all cores)')
-    parser.add_argument('--use-refined-segm', action='store_true',
-                        help='read the GT "segmentations_refined" where present')
+    parser.add_argument('--coarse-segm', action='store_true',
+                        help='score against the GT "segmentations" even where '
+                        '"segmentations_refined" is present (read by default, as the HQ-YTVIS '
+                        'release does)')
     parser.add_argument('--mask-only', action='store_true', help='compute AP^M only')
     return parser.parse_args(argv)
 
@@ -48,7 +50,7 @@ def main(argv=None) -> int:
     try:
         out = evaluate_tube_ap(args.gt, args.results, iou_types=iou_types,
                                boundary_ratio=args.boundary_ratio, max_dets=args.max_dets,
-                               use_refined_segm=args.use_refined_segm, nproc=args.nproc,
+                               use_refined_segm=not args.coarse_segm, nproc=args.nproc,
                                progress=True)
     except (YTVISInputError, OSError) as e:
         print(f'\nerror: {e}', file=sys.stderr)

@@ -40,7 +40,7 @@ def evaluate_tube_ap(gt: Union[str, dict],
                      iou_types: Sequence[str] = IOU_TYPES,
                      boundary_ratio: float = 0.02,
                      max_dets: Sequence[int] = DEFAULT_MAX_DETS,
-                     use_refined_segm: bool = False,
+                     use_refined_segm: bool = True,
                      nproc: int = 1,
                      progress: bool = False,
                      gt_source: Optional[str] = None,
@@ -53,7 +53,8 @@ def evaluate_tube_ap(gt: Union[str, dict],
         iou_types (Sequence[str]): Any of 'boundary' (AP^B) and 'segm' (AP^M).
         boundary_ratio (float): Boundary band width as a fraction of the frame diagonal.
         max_dets (Sequence[int]): The three maxDets settings, ascending.
-        use_refined_segm (bool): Read GT ``segmentations_refined`` where present.
+        use_refined_segm (bool): Read GT ``segmentations_refined`` where present, as the
+            loaders of the HQ-YTVIS release do. Defaults to True.
         nproc (int): Processes evaluating videos in parallel. Defaults to 1.
         progress (bool): Show a progress bar over videos.
         gt_source (str, optional): Name of the GT for error messages.

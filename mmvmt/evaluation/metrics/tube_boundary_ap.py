@@ -47,7 +47,7 @@ class TubeBoundaryAP(BaseMetric):
             samples' ``instances`` (as mmdet's YouTubeVISMetric; a GT track's ``areas`` are
             then its mask areas). With it, every video of the file is evaluated.
         use_refined_segm (bool): Read ``segmentations_refined`` of ``ann_file`` where
-            present. Defaults to False.
+            present, as the loaders of the HQ-YTVIS release do. Defaults to True.
         mask_only (bool): Compute AP^M only (``tube_mask_ap``). Defaults to False.
         boundary_ratio (float): Boundary band width as a fraction of the frame diagonal.
             Defaults to 0.02.
@@ -59,7 +59,8 @@ class TubeBoundaryAP(BaseMetric):
         outfile_prefix (str, optional): Write ``<prefix>.json`` (and with ``format_only``
             ``<prefix>.submission_file.zip`` holding ``results.json``). Defaults to a
             temporary directory in format-only mode, to nothing otherwise.
-        collect_device (str): 'cpu' or 'gpu', for gathering across ranks.
+        collect_device (str): Kept for the BaseMetric interface; records are gathered
+            with ``all_gather_object`` (per-video RLEs, not tensors) whatever its value.
         prefix (str, optional): Prefix of the metric names. Defaults to ``tube_ap``.
         pred_key (str): The frames' field holding the predictions, e.g.
             ``pred_track_instances_coarse`` for the base masks of VideoMaskTransfiner.
@@ -71,7 +72,7 @@ class TubeBoundaryAP(BaseMetric):
 
     def __init__(self,
                  ann_file: Optional[str] = None,
-                 use_refined_segm: bool = False,
+                 use_refined_segm: bool = True,
                  mask_only: bool = False,
                  boundary_ratio: float = 0.02,
                  max_dets: Sequence[int] = DEFAULT_MAX_DETS,
@@ -227,19 +228,40 @@ class TubeBoundaryAP(BaseMetric):
         return record
 
     def _join_partial_videos(self, results: List[dict]) -> List[dict]:
-        videos = [r for r in results if not r.get('partial')]
+        """One record per video: frames split across ranks joined, repeats dropped.
+
+        Distributed samplers that round up (mmengine's DefaultSampler by default) give some
+        videos, or frames, to two ranks; counted twice, their predictions would be false
+        positives. The first complete record of a video is kept.
+        """
+        videos: Dict[Any, dict] = {}
+        repeats = 0
+        for r in results:
+            if r.get('partial'):
+                continue
+            if r['video_id'] in videos:
+                repeats += 1
+            else:
+                videos[r['video_id']] = r
         partial: Dict[Any, Dict[int, dict]] = defaultdict(dict)
         for r in results:
             if r.get('partial'):
                 for frame in r['frames'].values():
-                    partial[frame['video_id']][frame['frame_id']] = frame
+                    if frame['video_id'] in videos:
+                        repeats += 1
+                    else:
+                        partial[frame['video_id']][frame['frame_id']] = frame
         for video_id, frames in partial.items():
             length = next(iter(frames.values()))['length']
             if len(frames) != length:
                 raise RuntimeError(f'TubeBoundaryAP: video {video_id} has predictions for '
                                    f'{len(frames)} of its {length} frames')
-            videos.append(self._video_record(frames))
-        return sorted(videos, key=lambda v: v['video_id'])
+            videos[video_id] = self._video_record(frames)
+        if repeats:
+            MMLogger.get_current_instance().info(
+                f'TubeBoundaryAP: dropped {repeats} repeated video/frame record(s) (a '
+                'distributed sampler pads the last batch by repeating samples)')
+        return [videos[k] for k in sorted(videos)]
 
     def _label_to_category(self, gt: Optional[dict]):
         """0-based label -> category id: +1 without ``ann_file`` (as mmdet's metric); by

@@ -136,15 +136,16 @@ def test_tiny_frames_with_d_1_and_masks_touching_the_border():
                                    atol=1e-9)
 
 
-def test_refined_segmentations_are_read_when_asked():
+def test_refined_segmentations_are_read_by_default():
     g = np.zeros((20, 20), np.uint8)
     g[2:8, 2:8] = 1
     gt, results = single_video([g], [g])
     ann = gt['annotations'][0]
     ann['segmentations_refined'] = ann['segmentations']
     ann['segmentations'] = [encode(np.roll(g, 10, axis=1), 'compressed')]
-    assert evaluate_tube_ap(gt, results)['segm']['stats']['AP'] == 0.0
-    out = evaluate_tube_ap(gt, results, use_refined_segm=True)
+    coarse = evaluate_tube_ap(gt, results, use_refined_segm=False)
+    assert coarse['segm']['stats']['AP'] == 0.0
+    out = evaluate_tube_ap(gt, results)
     assert out['segm']['stats']['AP'] == pytest.approx(1.0, abs=1e-9)
 
 

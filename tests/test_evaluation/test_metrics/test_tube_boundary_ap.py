@@ -133,6 +133,27 @@ def test_frames_of_a_video_split_across_ranks_are_joined(monkeypatch):
     assert rank0.evaluate(0) == expected
 
 
+def test_videos_repeated_by_a_padding_sampler_count_once(monkeypatch):
+    # mmengine's DefaultSampler (round_up=True) pads the last batch of a distributed run by
+    # repeating samples: a whole video on one rank, single frames of another on the other.
+    videos = fake_videos(4, num_videos=3)
+    expected = run_metric(TubeBoundaryAP(), videos)
+    rank0, rank1 = TubeBoundaryAP(), TubeBoundaryAP()
+    for metric in (rank0, rank1):
+        metric.dataset_meta = dict(classes=CLASSES)
+    for v in videos:
+        rank0.process({}, [TrackDataSample(
+            video_data_samples=[frame_sample(v, t) for t in range(v['length'])])])
+    rank1.process({}, [TrackDataSample(
+        video_data_samples=[frame_sample(videos[0], t) for t in range(videos[0]['length'])])])
+    rank1.process({}, [TrackDataSample(video_data_samples=[frame_sample(videos[1], 0)])])
+    part1 = rank1.results + [dict(partial=True, frames=f) for f in rank1._frames.values()]
+    module = 'mmvmt.evaluation.metrics.tube_boundary_ap'
+    monkeypatch.setattr(f'{module}.get_world_size', lambda: 2)
+    monkeypatch.setattr(f'{module}.all_gather_object', lambda obj: [obj, part1])
+    assert rank0.evaluate(0) == expected
+
+
 def test_missing_frames_are_an_error(monkeypatch):
     videos = fake_videos(0, num_videos=1)
     metric = TubeBoundaryAP()
@@ -154,11 +175,11 @@ def test_ann_file_with_refined_masks_and_class_names(tmp_path):
         ann['segmentations'] = [None] * len(ann['segmentations'])
     ann_file = tmp_path / 'gt.json'
     ann_file.write_text(json.dumps(gt))
-    from_file = run_metric(TubeBoundaryAP(ann_file=str(ann_file), use_refined_segm=True),
-                           videos)
+    from_file = run_metric(TubeBoundaryAP(ann_file=str(ann_file)), videos)
     from_samples = run_metric(TubeBoundaryAP(), videos)
     assert from_file == pytest.approx(from_samples, abs=1e-12)
-    unrefined = run_metric(TubeBoundaryAP(ann_file=str(ann_file)), videos)
+    unrefined = run_metric(TubeBoundaryAP(ann_file=str(ann_file), use_refined_segm=False),
+                           videos)
     assert unrefined['tube_ap/segm_AP'] == 0.0
 
 

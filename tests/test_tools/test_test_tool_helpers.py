@@ -1,0 +1,30 @@
+"""The pieces of tools/test.py that shape the evaluator and print the metrics."""
+import importlib.util
+import os.path as osp
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location('mmvmt_test_tool',
+                                               osp.join(ROOT, 'tools', 'test.py'))
+test_tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(test_tool)
+
+
+def test_eval_keeps_only_the_dataset_settings_of_a_configured_metric():
+    configured = [dict(type='TubeBoundaryAP', ann_file='gt.json', use_refined_segm=False,
+                       prefix='mine', pred_key='pred_track_instances_coarse')]
+    got = test_tool._dataset_settings(configured, 'TubeBoundaryAP')
+    assert got == dict(ann_file='gt.json', use_refined_segm=False)
+    assert test_tool._dataset_settings(configured[0], 'BDD100KMOTSMetric') == {}
+    assert test_tool._dataset_settings(None, 'TubeBoundaryAP') == {}
+
+
+def test_metrics_table_has_a_row_per_prefix_and_family():
+    table = test_tool.metrics_table({
+        'tube_ap/boundary_AP': 0.25, 'tube_ap/segm_AP': 0.5,
+        'coarse_tube_ap/boundary_AP': 0.125, 'tube_ap/boundary_AP50': 0.75})
+    rows = {line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
+            for line in table.splitlines() if line.startswith('| ')}
+    assert rows['metric'] == ['AP', 'AP50']
+    assert rows['tube_ap boundary'] == ['0.250', '0.750']
+    assert rows['tube_ap segm'] == ['0.500', '']
+    assert rows['coarse_tube_ap boundary'] == ['0.125', '']
