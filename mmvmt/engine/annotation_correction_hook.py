@@ -2,7 +2,7 @@
 import os.path as osp
 from typing import Optional, Sequence
 
-from mmengine.dist import barrier, is_main_process
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
@@ -21,7 +21,13 @@ class AnnotationCorrectionHook(Hook):
     img_root='data/youtube_vis_2019/train/JPEGImages')]``. The corrected file goes to
     ``out_file`` (default ``<work_dir>/corrected/<name>.json``), never over an existing
     file; see :class:`AnnotationCorrector` for the rule, the guards and the provenance.
-    The correction runs on the main process only. For several rounds use
+    An existing ``out_file`` is reported in :meth:`before_train`, on every process, so the
+    run stops before it trains. The correction runs on the main process only; the other
+    processes return from :meth:`after_train` at once instead of waiting in a barrier, which
+    would outlast the process group's timeout on a real dataset and hang if the main process
+    failed. Nothing after ``after_train`` in the run reads the corrected file (the
+    checkpoint and logger hooks' ``after_train`` / ``after_run`` use no collectives), and the
+    launcher waits for every process to exit. For several rounds use
     :class:`SelfCorrection` (``tools/self_correction.py``).
 
     Args:
@@ -45,18 +51,36 @@ class AnnotationCorrectionHook(Hook):
         self.corrector = AnnotationCorrector(conf_thr, frame_pipeline, max_tracks_per_pass,
                                              segm_key)
 
+    def out_path(self, runner) -> str:
+        """``out_file``, or ``<work_dir>/corrected/<name of ann_file>``."""
+        return self.out_file or osp.join(runner.work_dir, 'corrected',
+                                         osp.basename(self.ann_file))
+
+    def before_train(self, runner) -> None:
+        """Fail before training, on every process, if the output file exists.
+
+        Args:
+            runner (Runner): The runner about to train.
+
+        Raises:
+            FileExistsError: If the corrected file exists already.
+        """
+        out_file = self.out_path(runner)
+        if osp.exists(out_file):
+            raise FileExistsError(f'AnnotationCorrectionHook: {out_file} exists; corrected '
+                                  'annotations are never overwritten (set out_file or use a '
+                                  'new work dir).')
+
     def after_train(self, runner) -> None:
-        """Correct ``ann_file`` with the trained model.
+        """Correct ``ann_file`` with the trained model (main process only).
 
         Args:
             runner (Runner): The runner that trained the model.
         """
-        out_file = self.out_file or osp.join(runner.work_dir, 'corrected',
-                                             osp.basename(self.ann_file))
-        if is_main_process():
-            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-            self.corrector.run(model, self.ann_file, self.img_root, out_file, dict(
-                checkpoint=find_latest_checkpoint(runner.work_dir), iter=runner.iter,
-                epoch=runner.epoch))
-            model.train()
-        barrier()
+        if not is_main_process():
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        self.corrector.run(model, self.ann_file, self.img_root, self.out_path(runner), dict(
+            checkpoint=find_latest_checkpoint(runner.work_dir), iter=runner.iter,
+            epoch=runner.epoch))
+        model.train()
