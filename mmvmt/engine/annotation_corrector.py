@@ -30,7 +30,7 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle
+from mmvmt.datasets.ytvis_format import segmentation_to_rle, ytvis_to_cocovid
 from mmvmt.registry import TRANSFORMS
 from mmvmt.version import __version__
 from .atomic_json import dump_json_atomic, file_sha256
@@ -158,6 +158,24 @@ class AnnotationCorrector:
         stats['pixels_changed'] = stats['pixels_added'] + stats['pixels_removed']
         return rles_by_ann, stats
 
+    def check_format(self, official: dict, source: str) -> None:
+        """Check the whole file as the datasets do, naming file and entry on an error.
+
+        The categories are not needed to correct masks, so a file without them is checked
+        against the category ids its annotations use.
+
+        Args:
+            official (dict): The loaded official JSON.
+            source (str): The file, for error messages.
+
+        Raises:
+            YTVISFormatError: If the file breaks the format.
+        """
+        if not official.get('categories'):
+            used = {a.get('category_id') for a in official.get('annotations') or []}
+            official = dict(official, categories=[dict(id=c) for c in used])
+        ytvis_to_cocovid(official, source, segm_keys=(self.segm_key, ), default_classes=())
+
     def run(self, model, ann_file: str, img_root: str, out_file: str,
             extra_provenance: Optional[dict] = None) -> dict:
         """Correct every video of ``ann_file`` and write ``out_file`` and its provenance.
@@ -175,12 +193,15 @@ class AnnotationCorrector:
 
         Raises:
             FileExistsError: If ``out_file`` exists.
+            YTVISFormatError: If ``ann_file`` breaks the format (e.g. a per-frame list whose
+                length is not the video's); checked before any video is refined.
         """
         if osp.exists(out_file):
             raise FileExistsError(f'{out_file} exists; corrected annotations are never '
                                   'overwritten (use a new work dir or round).')
         input_sha = file_sha256(ann_file)
         official = mmengine.load(ann_file, file_format='json')
+        self.check_format(official, ann_file)
         anns_by_video = {}
         for ann in official.get('annotations') or []:
             anns_by_video.setdefault(ann['video_id'], []).append(ann)

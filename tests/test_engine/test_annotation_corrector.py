@@ -8,7 +8,7 @@ import pycocotools.mask as mask_utils
 import pytest
 import torch
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle
+from mmvmt.datasets.ytvis_format import YTVISFormatError, segmentation_to_rle
 from mmvmt.engine import AnnotationCorrector, provenance_path
 from mmvmt.utils import register_all_modules
 
@@ -152,3 +152,41 @@ def test_resizing_frame_pipeline_maps_back_to_the_annotation_size(coarse_file, t
     out = json.loads((tmp_path / 'out.json').read_text())
     sizes = {tuple(s['size']) for a in out['annotations'] for s in a['segmentations'] if s}
     assert sizes == {(128, 192)}
+
+
+class RecordingRefiner:
+    def __init__(self):
+        self.calls = 0
+
+    def refine_masks(self, frames, coarse):
+        self.calls += 1
+        return coarse.clone(), torch.ones(coarse.shape)
+
+
+@pytest.mark.parametrize('length', [2, 4])
+def test_bad_per_frame_lists_fail_before_any_refinement(coarse_file, tmp_path, length):
+    in_file, img_root = coarse_file
+    official = json.loads(in_file.read_text())
+    last = official['annotations'][-1]
+    assert len(last['segmentations']) == 3
+    last['segmentations'] = (last['segmentations'] * 2)[:length]
+    bad_file = tmp_path / 'bad.json'
+    bad_file.write_text(json.dumps(official))
+    model = RecordingRefiner()
+    out_file = tmp_path / 'out.json'
+    with pytest.raises(YTVISFormatError, match=rf'bad\.json: annotations\[\d+\] \(id '
+                       rf'{last["id"]}\): "segmentations" has {length} entries'):
+        AnnotationCorrector(conf_thr=THR).run(model, str(bad_file), str(img_root),
+                                              str(out_file))
+    assert model.calls == 0 and not out_file.exists()
+
+
+def test_a_file_without_categories_is_corrected(coarse_file, tmp_path):
+    in_file, img_root = coarse_file
+    official = json.loads(in_file.read_text())
+    del official['categories']
+    path = tmp_path / 'no_categories.json'
+    path.write_text(json.dumps(official))
+    AnnotationCorrector(conf_thr=THR).run(RecordingRefiner(), str(path), str(img_root),
+                                          str(tmp_path / 'out.json'))
+    assert 'categories' not in json.loads((tmp_path / 'out.json').read_text())
