@@ -3,7 +3,8 @@
 The data goes to a temporary file in the target's folder and is flushed to disk; then it
 takes the target's name in one step. With ``overwrite=False`` that step is a hard link, which
 fails if the name exists, so an existing file (an earlier round's annotations, the input) can
-never be replaced, not even by a concurrent writer.
+never be replaced, not even by a concurrent writer. The file gets the mode an ordinary
+``open(path, 'w')`` would give (``0o666`` less the umask), not ``mkstemp``'s ``0o600``.
 """
 import hashlib
 import json
@@ -30,6 +31,7 @@ def dump_json_atomic(obj: Any, path: str, overwrite: bool = False) -> None:
         raise FileExistsError(f'{path} exists; it is never overwritten.')
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, 'w') as f:
             json.dump(obj, f)
             f.flush()
@@ -41,6 +43,24 @@ def dump_json_atomic(obj: Any, path: str, overwrite: bool = False) -> None:
     finally:
         if osp.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows.
+
+    ``os.umask`` can only be read by setting it, which races with threads creating files;
+    Linux reports it in ``/proc/self/status``. Elsewhere it is set and restored at once.
+    """
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def file_sha256(path: str, chunk_size: int = 1 << 20) -> str:
