@@ -38,6 +38,7 @@ input file is only read, and its SHA-256 is checked at every resume.
 """
 import copy
 import datetime
+import json
 import os.path as osp
 from typing import List, Optional
 
@@ -222,11 +223,24 @@ class SelfCorrection:
         state.round, state.stage = round + 1, 'train'
         state.save()
 
-    @staticmethod
-    def _check_existing_output(out_file: str, checkpoint: str) -> None:
+    def _check_existing_output(self, out_file: str, checkpoint: str) -> None:
+        """Keep an output left by an interrupted run only if this run would make it again.
+
+        Raises:
+            FileExistsError: If its provenance names another checkpoint, threshold, frame
+                pipeline or mask key than this run's (it is never overwritten).
+        """
         prov_file = provenance_path(out_file)
-        recorded = mmengine.load(prov_file).get('checkpoint') if osp.isfile(prov_file) else None
-        if recorded != checkpoint:
-            raise FileExistsError(f'{out_file} exists but was not made from {checkpoint} '
-                                  f'(its provenance says {recorded}); it is not overwritten.')
+        recorded = mmengine.load(prov_file) if osp.isfile(prov_file) else {}
+        # As JSON gives them back (tuples as lists, ConfigDicts as dicts).
+        expected = json.loads(json.dumps(dict(
+            checkpoint=checkpoint, conf_thr=self.corrector.conf_thr,
+            frame_pipeline=self.corrector.frame_pipeline, segm_key=self.corrector.segm_key)))
+        differ = [f'{k}: {recorded.get(k)!r} there, {v!r} now' for k, v in expected.items()
+                  if recorded.get(k) != v]
+        if differ:
+            raise FileExistsError(
+                f'{out_file} exists but was not made with this run\'s settings '
+                f'({prov_file}: {"; ".join(differ)}); it is not overwritten. Restore the '
+                'settings or use another work dir.')
         print_log(f'{out_file} was already written from {checkpoint}; keeping it.', 'current')

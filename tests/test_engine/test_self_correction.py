@@ -10,7 +10,8 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from mmvmt.datasets import ToyVISDataset
-from mmvmt.engine import AnnotationCorrector, SelfCorrection, SelfCorrectionState
+from mmvmt.engine import (AnnotationCorrector, SelfCorrection, SelfCorrectionState,
+                          provenance_path)
 from mmvmt.registry import HOOKS
 from mmvmt.utils import register_all_modules
 
@@ -133,3 +134,39 @@ def test_interrupted_run_resumes_at_its_round_and_stage(toy_root, tmp_path, monk
                                 data_prefix=dict(img_path='train/JPEGImages'),
                                 test_mode=True, pipeline=[])
         assert len(dataset) == len(official['videos'])
+
+
+@pytest.mark.parametrize('change', [None, 'checkpoint', 'conf_thr', 'frame_pipeline'])
+def test_existing_output_is_kept_only_with_the_same_settings(toy_root, tmp_path, change):
+    """An output left before the state update is kept on resume only if its provenance
+    has this run's checkpoint, threshold and frame pipeline; else a clear error, the file
+    untouched."""
+    sc = SelfCorrection(make_cfg(toy_root, tmp_path), resume=True)
+    state = SelfCorrectionState(sc.state_file, sc.input_ann_file, 'sha', stage='correct')
+    state.record(1)['checkpoint'] = 'round_1/train/iter_2.pth'
+    out_file = sc.output_file(1)
+    os.makedirs(osp.dirname(out_file))
+    with open(out_file, 'w') as f:
+        f.write('{"kept": true}')
+    prov = dict(checkpoint='round_1/train/iter_2.pth', conf_thr=sc.corrector.conf_thr,
+                frame_pipeline=json.loads(json.dumps(sc.corrector.frame_pipeline)),
+                segm_key='segmentations', round=1)
+    if change == 'checkpoint':
+        prov['checkpoint'] = 'elsewhere/iter_2.pth'
+    elif change == 'conf_thr':
+        prov['conf_thr'] = 0.9
+    elif change == 'frame_pipeline':
+        prov['frame_pipeline'] = prov['frame_pipeline'] + [
+            dict(type='Resize', scale=(64, 96), keep_ratio=True)]
+    with open(provenance_path(out_file), 'w') as f:
+        json.dump(prov, f)
+
+    if change is None:
+        sc._correct(1, state, runner=None)
+        assert (state.round, state.stage) == (2, 'train')
+        assert state.output_of(1) == out_file
+    else:
+        with pytest.raises(FileExistsError, match=f'{change}: .* it is not overwritten'):
+            sc._correct(1, state, runner=None)
+        assert (state.round, state.stage) == (1, 'correct')
+    assert open(out_file).read() == '{"kept": true}'
