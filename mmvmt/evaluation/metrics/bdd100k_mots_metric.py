@@ -20,7 +20,8 @@ class BDD100KMOTSMetric(BaseVideoMetric):
     ``scalabel.eval.mots.evaluate_seg_track`` gives the CLEAR-MOT numbers on masks
     (MOTSA = its MOTA on masks) and ``scalabel.eval.ins_seg.evaluate_ins_seg`` the mask AP.
     Only the videos that were predicted are evaluated; a GT frame without a prediction
-    counts as an empty prediction.
+    counts as an empty prediction, and a predicted frame (video folder and file name of
+    its ``img_path``) without a GT frame is an error, not silently dropped.
 
     Args:
         ann_file (str): The split's labels (what the dataset's ``ann_file`` is).
@@ -91,6 +92,12 @@ class BDD100KMOTSMetric(BaseVideoMetric):
         if not gt_frames:
             raise ValueError(f'{self.ann_file}: none of the predicted videos '
                              f'{sorted(videos)[:5]} has labels there')
+        unmatched = sorted(set(predicted) - {(f.videoName, f.name) for f in gt_frames})
+        if unmatched:
+            raise ValueError(
+                f'{self.ann_file}: {len(unmatched)} predicted frames (video, frame name) '
+                f'match no labelled frame, e.g. {unmatched[:5]}; are the images and labels '
+                'of the same split and release?')
         pred_frames = []
         for gt in gt_frames:
             labels = [Label(id=p['id'], category=names[p['label']], score=p['score'],

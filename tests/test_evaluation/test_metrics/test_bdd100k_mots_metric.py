@@ -111,3 +111,16 @@ def test_perfect_predictions_score_100(case):
     assert got['bdd_mots/mMOTSA'] == pytest.approx(100 * 2 / 8)
     assert got['bdd_mots/IDSw'] == 0
     assert got['bdd_mots/mAP'] == pytest.approx(100)
+
+
+def test_predicted_frames_without_labels_are_an_error(case):
+    """A prediction whose (video, frame name) has no GT frame would be dropped silently
+    and lower the scores; it is reported instead."""
+    root, names = case
+    misnamed = names[:2] + ['vid-a-0000009']
+
+    def perfect(t):
+        return [(m, c, i, 1.0) for m, c, i, attr in gt_objects(t) if not attr]
+
+    with pytest.raises(ValueError, match=r"1 predicted frames .*vid-a-0000009"):
+        evaluate(root / 'gt', misnamed, perfect)
