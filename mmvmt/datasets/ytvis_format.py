@@ -17,12 +17,16 @@ The official layout (see ``../shared/FACTS.md``)::
 The CocoVID dict returned here has the fields of mmdet's ``youtubevis2coco.py`` output
 (``videos``, ``images``, ``annotations`` with ``instance_id``, ``categories``), with two
 differences: ``instance_id`` is the official annotation (track) id, kept as is, and a
-frame's ``bbox`` / ``area`` are computed from its mask when the file gives none.
+frame's ``bbox`` / ``area`` are computed from its mask when the file gives none or when the
+mask comes from another key than ``segmentations`` (whose boxes the file's ``bboxes`` /
+``areas`` are).
 """
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_utils
+
+from mmvmt.evaluation.functional.rle import to_compressed_rle
 
 
 class YTVISFormatError(ValueError):
@@ -50,34 +54,26 @@ def segmentation_to_rle(segm, height: int, width: int, source: str = '<json>',
         dict: Compressed RLE with ``size == [H, W]`` and ``counts`` as ``str``.
 
     Raises:
-        YTVISFormatError: If the RLE's size is not (H, W), its counts do not cover H * W
-            pixels, or the segmentation is of none of the three kinds.
+        YTVISFormatError: If :func:`mmvmt.evaluation.functional.to_compressed_rle` rejects
+            it: the RLE's size is not (H, W), its counts (compressed or not) do not cover
+            H * W pixels or are malformed, a polygon is not numeric, or the segmentation is
+            of none of the three kinds.
     """
     if isinstance(segm, list):
-        polygons = [p for p in segm if len(p) >= 6 and len(p) % 2 == 0]
-        if not polygons:
+        # As mmdet's LoadAnnotations: polygons of fewer than 3 points (or an odd number of
+        # coordinates) are dropped; a frame with none left is an empty mask.
+        segm = [p for p in segm
+                if not (isinstance(p, (list, tuple)) and (len(p) < 6 or len(p) % 2))]
+        if not segm:
             rle = mask_utils.encode(np.zeros((height, width), dtype=np.uint8, order='F'))
-        else:
-            rle = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
-    elif isinstance(segm, dict) and 'size' in segm and 'counts' in segm:
-        size = [int(s) for s in segm['size']]
-        if size != [height, width]:
-            raise _err(source, entry, f'mask size {size} differs from the video frame size '
-                       f'[{height}, {width}] (expected [height, width])')
-        if isinstance(segm['counts'], list):
-            if sum(segm['counts']) != height * width:
-                raise _err(source, entry, f'uncompressed RLE counts sum to '
-                           f'{sum(segm["counts"])}, expected height * width = '
-                           f'{height * width}')
-            rle = mask_utils.frPyObjects(segm, height, width)
-        else:
-            rle = dict(size=size, counts=segm['counts'])
-    else:
-        raise _err(source, entry, 'a segmentation must be a polygon list or an RLE dict '
-                   f'with "size" and "counts", got {type(segm).__name__}')
-    if isinstance(rle['counts'], bytes):
-        rle = dict(size=list(rle['size']), counts=rle['counts'].decode('ascii'))
-    return rle
+            return dict(size=[height, width], counts=rle['counts'].decode('ascii'))
+    try:
+        rle, _ = to_compressed_rle(segm, height, width)
+    except ValueError as e:
+        raise _err(source, entry, str(e)) from None
+    counts = rle['counts']
+    return dict(size=[height, width],
+                counts=counts.decode('ascii') if isinstance(counts, bytes) else counts)
 
 
 def _check_unique(items: Sequence[dict], what: str, source: str) -> None:
@@ -175,8 +171,11 @@ def ytvis_to_cocovid(official: dict, source: str = '<json>',
             if values is not None and len(values) != length:
                 raise _err(source, entry, f'"{key}" has {len(values)} entries but video '
                            f'{video["id"]} has {length} frames')
-        bboxes = per_frame['bboxes'] or [None] * length
-        areas = per_frame['areas'] or [None] * length
+        # The file's bboxes / areas describe its coarse "segmentations"; a mask read from
+        # another key (HQ-YTVIS's "segmentations_refined") gets them from its own RLE.
+        from_file = segm_key == 'segmentations'
+        bboxes = (from_file and per_frame['bboxes']) or [None] * length
+        areas = (from_file and per_frame['areas']) or [None] * length
         for frame_id, segm in enumerate(per_frame[segm_key]):
             if segm is None:
                 continue

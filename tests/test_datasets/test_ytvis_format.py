@@ -24,6 +24,14 @@ def test_three_mask_encodings_decode_to_the_same_mask(ytvis):
             == mask).all()
 
 
+def test_short_polygons_are_dropped_as_mmdet_does(ytvis):
+    box = ytvis.polygon(3, 5, 11, 9)
+    with_short = segmentation_to_rle([[1, 1, 4, 4], [2, 2, 3, 3, 4]] + box, ytvis.H, ytvis.W)
+    assert with_short == segmentation_to_rle(box, ytvis.H, ytvis.W)
+    empty = segmentation_to_rle([[1, 1, 4, 4]], ytvis.H, ytvis.W)
+    assert isinstance(empty['counts'], str) and decode(empty).sum() == 0
+
+
 def test_conversion_keeps_ids_skips_null_frames_and_fills_boxes(ytvis):
     out = ytvis_to_cocovid(ytvis.official(), source='x.json')
     assert [v['name'] for v in out['videos']] == ['vid_a', 'vid_b']
@@ -53,9 +61,18 @@ def test_test_files_without_annotations_convert(ytvis):
     (lambda a: a['videos'][1].update(id=1), r'videos\[1\] \(id 1\): duplicate'),
     (lambda a: a['annotations'][1].update(video_id=5), r'unknown video_id 5'),
     (lambda a: a['annotations'][0]['segmentations'][2].update(size=[10, 10]),
-     r'annotations\[0\] \(id 7\) segmentations\[2\]: mask size \[10, 10\] differs'),
+     r'annotations\[0\] \(id 7\) segmentations\[2\]: RLE size \[10, 10\] differs'),
     (lambda a: a['annotations'][1]['segmentations'][0]['counts'].append(3),
-     r'segmentations\[0\]: uncompressed RLE counts sum to'),
+     r'segmentations\[0\]: malformed RLE: the run lengths add up to 771'),
+    # A compressed RLE of 1000 pixels labelled as a 24 x 32 frame (pycocotools would say
+    # area 1000 or read past its buffer).
+    (lambda a: a['annotations'][0]['segmentations'][2].update(counts=mask_utils.encode(
+        np.ones((10, 100), np.uint8, order='F'))['counts'].decode()),
+     r'segmentations\[2\]: malformed RLE: the run lengths add up to 1000 pixels'),
+    (lambda a: a['annotations'][0]['segmentations'][2].update(counts='0!'),
+     r'segmentations\[2\]: malformed RLE: a character'),
+    (lambda a: a['annotations'][0]['segmentations'].__setitem__(0, [[1, 2, 3, 4, 'x', 6]]),
+     r'segmentations\[0\]: polygon 0 holds non-numeric'),
     (lambda a: a['videos'][0].update(length=5), r'videos\[0\] \(id 1\): "length" is 5'),
 ])
 def test_bad_files_name_file_and_entry(ytvis, break_it, message):
@@ -75,6 +92,20 @@ def test_refined_masks_are_preferred_when_asked(ytvis):
     assert hq['annotations'][-1]['area'] == 9.0
     # Annotations without the refined key fall back to the plain masks.
     assert hq['annotations'][0]['area'] == plain['annotations'][0]['area']
+
+
+def test_refined_masks_get_their_own_boxes_and_areas(ytvis):
+    # The file's bboxes / areas describe the coarse "segmentations", not the refined masks.
+    ann = ytvis.official()
+    refined = ytvis.box_mask(0, 0, 3, 2)
+    ann['annotations'][0]['segmentations_refined'] = [ytvis.compressed_rle(refined)] * 3
+    plain = ytvis_to_cocovid(ann)
+    hq = ytvis_to_cocovid(ann, segm_keys=('segmentations_refined', 'segmentations'))
+    assert [a['area'] for a in plain['annotations'][:2]] == [36, 30]
+    assert plain['annotations'][0]['bbox'] == [2, 2, 6, 6]
+    track7 = [a for a in hq['annotations'] if a['instance_id'] == 7]
+    assert [a['area'] for a in track7] == [6.0] * 3
+    assert all(a['bbox'] == [0.0, 0.0, 3.0, 2.0] for a in track7)
 
 
 def test_missing_categories_use_default_classes(ytvis):
