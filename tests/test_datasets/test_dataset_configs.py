@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmvmt.datasets.toy import make_toy_vis
-from mmvmt.registry import DATASETS
+from mmvmt.registry import DATASETS, METRICS
 from mmvmt.utils import register_all_modules
 
 register_all_modules()
@@ -47,6 +47,20 @@ def test_ytvis_family_configs_run_on_tiny_files(ytvis, ytvis_root, name, classes
     video = val[1]
     assert video['inputs'].shape[0] == 2
     assert video['data_samples'][0].ori_shape == (ytvis.H, ytvis.W)
+
+
+def test_hq_ytvis_evaluators_read_the_split_files_gt():
+    cfg = load('hq_ytvis.py')
+    for split in ('val', 'test'):
+        dataset = cfg[f'{split}_dataloader'].dataset
+        evaluator = cfg[f'{split}_evaluator']
+        assert evaluator.type == 'TubeBoundaryAP' and evaluator.use_refined_segm
+        # The metric's ann_file is a plain path: it must carry the dataset's data_root.
+        assert evaluator.ann_file == osp.join(dataset.data_root, dataset.ann_file)
+        assert evaluator.ann_file.endswith(f'hq_ytvis/ytvis_hq-{split}.json')
+        assert METRICS.build(evaluator).ann_file == evaluator.ann_file
+    vmt = Config.fromfile(osp.join(CONFIGS, '..', '..', 'vmt', 'vmt_r50_8xb2-12e_hq-ytvis.py'))
+    assert vmt.test_evaluator.ann_file == 'data/hq_ytvis/ytvis_hq-test.json'
 
 
 def test_toy_config_builds_a_training_dataloader(tmp_path):

@@ -38,5 +38,15 @@ test_dataloader = dict(
         test_mode=True,
         pipeline={{_base_.test_pipeline}}))
 
-val_evaluator = dict(_delete_=True, type='TubeBoundaryAP')
-test_evaluator = val_evaluator
+# The metric reads its GT (refined masks and the file's tracks) from the annotation file
+# itself, not from the pipeline; its ann_file is a plain path (no data_root prefix).
+val_evaluator = dict(
+    _delete_=True,
+    type='TubeBoundaryAP',
+    ann_file=data_root + 'hq_ytvis/ytvis_hq-val.json',
+    use_refined_segm=True)
+test_evaluator = dict(
+    _delete_=True,
+    type='TubeBoundaryAP',
+    ann_file=data_root + 'hq_ytvis/ytvis_hq-test.json',
+    use_refined_segm=True)
