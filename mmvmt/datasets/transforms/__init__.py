@@ -2,8 +2,8 @@
 from .formatting import PackVMTInputs
 from .frame_sampling import SeqFormerFrameSample
 from .incoherent_region import IncoherentRegionTarget, incoherent_map, refinement_region
-from .mask_degradation import MaskDegradation, boundary_band, simplify_mask_polygons
+from .mask_degradation import MaskDegradation, simplify_mask_polygons
 
 __all__ = ['PackVMTInputs', 'SeqFormerFrameSample', 'IncoherentRegionTarget',
-           'incoherent_map', 'refinement_region', 'MaskDegradation', 'boundary_band',
+           'incoherent_map', 'refinement_region', 'MaskDegradation',
            'simplify_mask_polygons']

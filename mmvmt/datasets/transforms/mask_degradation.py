@@ -26,6 +26,7 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmdet.structures.mask import BitmapMasks
 
+from mmvmt.evaluation.functional.boundary import mask_boundary
 from mmvmt.registry import TRANSFORMS
 
 Range = Tuple[float, float]
@@ -62,22 +63,6 @@ def simplify_mask_polygons(mask: np.ndarray, max_vertices: int) -> np.ndarray:
         polygons.append(best)
     cv2.fillPoly(out, polygons, 1)
     return out
-
-
-def boundary_band(mask: np.ndarray, width: int) -> np.ndarray:
-    """Pixels of the mask within ``width`` px (3x3 steps) of the background.
-
-    Args:
-        mask (np.ndarray): Binary mask (H, W).
-        width (int): Band width in pixels, >= 1.
-
-    Returns:
-        np.ndarray: bool (H, W), ``mask & ~erode(mask, width)``; the image border counts
-        as background.
-    """
-    padded = np.pad(mask.astype(np.uint8), 1)
-    eroded = cv2.erode(padded, np.ones((3, 3), np.uint8), iterations=width)[1:-1, 1:-1]
-    return mask.astype(bool) & ~eroded.astype(bool)
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -213,7 +198,7 @@ class MaskDegradation(BaseTransform):
             out = simplify_mask_polygons(out, params['num_vertices'])
         if params['drop'] is not None:
             width, ratio, pixel_seed = params['drop']
-            band = boundary_band(out, width)
+            band = mask_boundary(out, width)
             drop = np.random.default_rng(pixel_seed).random(out.shape) < ratio
             out = (out.astype(bool) & ~(band & drop)).astype(np.uint8)
         if params['morph'] is not None:

@@ -4,7 +4,10 @@ import pytest
 from mmcv.transforms import TransformBroadcaster
 from mmdet.structures.mask import BitmapMasks
 
-from mmvmt.datasets.transforms import MaskDegradation, boundary_band, simplify_mask_polygons
+from mmvmt.datasets import transforms
+from mmvmt.datasets.transforms import MaskDegradation, simplify_mask_polygons
+from mmvmt.datasets.transforms import mask_degradation
+from mmvmt.evaluation.functional import mask_boundary
 
 H, W = 40, 60
 OFF = dict(keep_prob=0., simplify_prob=0., drop_prob=0., morph_prob=0., halo_prob=0.)
@@ -39,7 +42,7 @@ def test_erosion_only_loses_boundary_pixels_only():
     coarse = run(t, [mask])[0]
     lost = mask.astype(bool) & ~coarse
     assert not (coarse & ~mask.astype(bool)).any()
-    assert lost.any() and not (lost & ~boundary_band(mask, 1)).any()
+    assert lost.any() and not (lost & ~mask_boundary(mask, 1)).any()
 
 
 def test_halo_adds_every_pixel_within_its_width():
@@ -54,11 +57,18 @@ def test_dropping_boundary_pixels_keeps_the_interior():
     mask = disk_mask()
     t = MaskDegradation(**dict(OFF, drop_prob=1.), drop_width=(2, 2), drop_ratio=(0.5, 0.5))
     coarse = run(t, [mask])[0]
-    band = boundary_band(mask, 2)
+    band = mask_boundary(mask, 2)
     lost = mask.astype(bool) & ~coarse
     assert not (coarse & ~mask.astype(bool)).any()
     assert (coarse[mask.astype(bool) & ~band]).all()
     assert 0.3 < lost.sum() / band.sum() < 0.7 and not (lost & ~band).any()
+
+
+def test_boundary_band_is_the_evaluations_one():
+    # One implementation of the band: the transform uses the evaluation's mask_boundary.
+    assert mask_degradation.mask_boundary is mask_boundary
+    assert not hasattr(transforms, 'boundary_band')
+    assert not hasattr(mask_degradation, 'boundary_band')
 
 
 def test_polygon_simplification_uses_few_vertices():
