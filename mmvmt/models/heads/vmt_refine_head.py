@@ -7,7 +7,7 @@ Shape shorthand:
 
 Flow (ARCHITECTURE.md, steps 3-8): the instance-conditioned incoherent detector scores the
 whole T x H/8 x W/8 volume and selects roots; each level's children are scored with the same
-instance weights and kept where incoherent (at most ``max_nodes_per_instance[l]`` per instance
+instance weights and kept where incoherent (at most ``node_caps(T)[l]`` per instance
 and level); the nodes of one instance, all frames and levels, form one token sequence that the
 refinement transformer refines; the dynamic pixel decoder writes the node labels into the coarse
 mask upsampled level by level up to 8 h8 x 8 w8, cropped to H x W.
@@ -60,7 +60,13 @@ class VMTRefineHead(BaseModule):
         rgb_channels (int): channels of the RGB embedding.
         detector_channels (int): channels of the dynamic incoherent detector.
         max_nodes_per_instance (Sequence[int]): cap of nodes per instance at levels H/8, H/4,
-            H/2, for one clip of T frames.
+            H/2, for one clip of T frames (whatever T is).
+        max_nodes_per_frame (Sequence[int], optional): caps per instance and level *per
+            frame*: a clip or test chunk of T frames gets ``T * max_nodes_per_frame[l]``.
+            Overrides ``max_nodes_per_instance``. Use it when training clips and test chunks
+            differ in length: with fixed per-clip caps, a test chunk of 8 frames gets a
+            third of the per-frame budget of a 3-frame training clip and leaves most of the
+            incoherent cells unrefined.
         incoherent_thr (float): a cell is incoherent when its probability exceeds it.
         force_gt_incoherence (bool): in training, always pick GT-incoherent cells as nodes
             (within the caps) besides the predicted ones.
@@ -75,6 +81,7 @@ class VMTRefineHead(BaseModule):
                  num_heads: int = 4, num_layers: int = 3, ffn_channels: int = 256,
                  rgb_channels: int = 16, detector_channels: int = 8,
                  max_nodes_per_instance: Sequence[int] = (256, 512, 1024),
+                 max_nodes_per_frame: Optional[Sequence[int]] = None,
                  incoherent_thr: float = 0.5, force_gt_incoherence: bool = True,
                  mark_coarse_errors: bool = True,
                  loss_incoherent: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
@@ -87,6 +94,11 @@ class VMTRefineHead(BaseModule):
             raise ValueError(f'VMTRefineHead: max_nodes_per_instance needs {NUM_LEVELS} caps '
                              f'(H/8, H/4, H/2), got {max_nodes_per_instance}')
         self.max_nodes_per_instance = tuple(max_nodes_per_instance)
+        if max_nodes_per_frame is not None and len(max_nodes_per_frame) != NUM_LEVELS:
+            raise ValueError(f'VMTRefineHead: max_nodes_per_frame needs {NUM_LEVELS} caps '
+                             f'(H/8, H/4, H/2), got {max_nodes_per_frame}')
+        self.max_nodes_per_frame = None if max_nodes_per_frame is None else \
+            tuple(max_nodes_per_frame)
         self.incoherent_thr = incoherent_thr
         self.force_gt_incoherence = force_gt_incoherence
         self.mark_coarse_errors = mark_coarse_errors
@@ -214,6 +226,20 @@ class VMTRefineHead(BaseModule):
         pooled = pooled[video_idx, torch.arange(num_inst, device=f8.device)]
         return self.mask_pool_proj(pooled / weights.sum(1, keepdim=True).clamp(min=1e-6))
 
+    def node_caps(self, num_frames: int) -> Tuple[int, int, int]:
+        """Cap of nodes per instance at each level for a clip (or chunk) of T frames.
+
+        Args:
+            num_frames (int): T.
+
+        Returns:
+            tuple[int, int, int]: ``T * max_nodes_per_frame`` when that is set, else
+            ``max_nodes_per_instance``.
+        """
+        if self.max_nodes_per_frame is None:
+            return self.max_nodes_per_instance
+        return tuple(num_frames * cap for cap in self.max_nodes_per_frame)
+
     # ------------------------------------------------------------------ the pipeline
     def _refine(self, inst_embeds: Optional[Tensor], coarse_logits: Tensor, video_idx: Tensor,
                 feats: Sequence[Tensor], images: Tensor, force: Optional[List[Tensor]] = None,
@@ -232,6 +258,7 @@ class VMTRefineHead(BaseModule):
             inst_embeds = self.pool_inst_embeds(coarse_logits, video_idx, f8)
         sizes = [(h8 << level, w8 << level) for level in range(NUM_LEVELS + 1)]
         frame_base = video_idx * num_frames  # index of (instance, t=0) in feats and images
+        caps = self.node_caps(num_frames)
         coarse_up = upsample_chain(coarse_logits, NUM_LEVELS)
         rgb = self.rgb_embed(images)
         det_inputs = self.detector.level_inputs(f8, f4, rgb, sizes[:NUM_LEVELS])
@@ -254,7 +281,7 @@ class VMTRefineHead(BaseModule):
         volume = torch.cat([volume, coarse_logits[:, :, None]], 2)
         incoherent_logits = [self.detector.forward_dense(params, volume)]
         nodes = [dense_to_nodes(selection_scores(incoherent_logits[0], 0, None),
-                                self.incoherent_thr, self.max_nodes_per_instance[0])]
+                                self.incoherent_thr, caps[0])]
         candidates, parents = [], []
         # levels 1, 2: the same instance weights, only at the children of the nodes above
         for level in range(1, NUM_LEVELS):
@@ -267,7 +294,7 @@ class VMTRefineHead(BaseModule):
             logits = self.detector.forward_sparse(
                 params, torch.cat([patches, coarse_patches], 1), inside, m)
             keep = topk_per_group(selection_scores(logits, level, cand), m,
-                                  self.max_nodes_per_instance[level], self.incoherent_thr)
+                                  caps[level], self.incoherent_thr)
             incoherent_logits.append(logits)
             candidates.append(cand)
             nodes.append(cand[keep])

@@ -48,6 +48,24 @@ def test_forward_shapes_tree_structure_and_caps():
     assert [tuple(lg.shape) for lg in out['node_logits']] == [(15,), (27,), (39, 4)]
 
 
+
+@pytest.mark.parametrize('num_frames', [1, 3, 5])
+def test_per_frame_caps_scale_with_clip_length(num_frames):
+    """max_nodes_per_frame: a clip (test chunk) of T frames gets T times the per-frame caps,
+    so a long test chunk has the per-frame node budget of a short training clip."""
+    torch.manual_seed(0)
+    per_frame = (2, 3, 5)
+    head = make_head(max_nodes_per_frame=per_frame, incoherent_thr=0.0)  # all cells qualify
+    assert head.node_caps(num_frames) == tuple(num_frames * c for c in per_frame)
+    out = head(**make_inputs(num_frames=num_frames))
+    for level, nodes in enumerate(out['nodes']):
+        counts = torch.bincount(nodes[:, 0], minlength=3)
+        assert counts.tolist() == [num_frames * per_frame[level]] * 3
+    # without it the caps are per clip whatever T is
+    assert make_head(max_nodes_per_instance=(5, 9, 13)).node_caps(num_frames) == (5, 9, 13)
+    with pytest.raises(ValueError, match='max_nodes_per_frame'):
+        make_head(max_nodes_per_frame=(1, 2))
+
 def test_outside_nodes_keeps_upsampled_coarse_and_crops_to_image():
     torch.manual_seed(0)
     head = make_head(max_nodes_per_instance=(6, 10, 20), incoherent_thr=0.0)
