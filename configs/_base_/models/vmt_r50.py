@@ -86,3 +86,8 @@ model = dict(
     # 360x640 peaks at 2.8 GiB on CPU (11 GiB with all 36 frames at once); the decoder
     # still sees all frames (tools/analysis_tools/benchmark_model.py).
     test_cfg=dict(chunk_size=6, max_per_video=10, mask_thr=0.5, refine=True))
+
+# The refiner's query-free embedding pooling (self-correction) gets no gradient when the base
+# head provides the instance embeddings, and the base head none in refine_input='given':
+# distributed training must allow parameters without gradients.
+find_unused_parameters = True
