@@ -32,7 +32,9 @@ from .shapes import CATEGORIES, EXTENTS, Pose, draw_mask
 from .textures import textured_image
 
 SPLITS = ('train', 'val', 'test')
-DEFAULT_NUM_VIDEOS = {'train': 16, 'val': 4, 'test': 4}
+# 48 training videos: with 16 the tiny demo model overfits them (toy val tube IoU of its
+# coarse masks falls from 0.39 to 0.30 between 900 and 1800 iterations; 0.44 with 48).
+DEFAULT_NUM_VIDEOS = {'train': 48, 'val': 4, 'test': 4}
 DEFAULT_NUM_FRAMES = 10
 FRAME_HEIGHT, FRAME_WIDTH = 128, 192
 JPEG_QUALITY = 95
@@ -276,7 +278,7 @@ def make_toy_vis(out_dir: Union[str, Path] = 'data/toy_vis', *, seed: int = 0,
         out_dir: Target folder; must be missing or empty unless ``overwrite``.
         seed: Everything random follows from it; the same seed gives identical files.
         num_videos: Videos per split, e.g. ``{'train': 2, 'val': 1, 'test': 1}``; splits
-            left out get their default (train 16, val 4, test 4).
+            left out get their default (train 48, val 4, test 4).
         num_frames: Frames per video.
         overwrite: Replace an existing toy dataset in ``out_dir``. Even then a folder that
             holds anything but ``train/ val/ test/ annotations/`` is refused.

@@ -284,8 +284,8 @@ def test_cli_makes_the_default_dataset_quickly(tmp_path, capsys):
     assert cli.main(['--out', str(out), '--seed', '0']) == 0
     assert time.perf_counter() - start < 30
     printed = capsys.readouterr().out
-    assert str(out) in printed and 'train: 16 videos, 160 frames' in printed
-    for split, n in (('train', 16), ('val', 4), ('test', 4)):
+    assert str(out) in printed and 'train: 48 videos, 480 frames' in printed
+    for split, n in (('train', 48), ('val', 4), ('test', 4)):
         videos = load(out, split, 'hq')['videos']
         assert len(videos) == n and {v['length'] for v in videos} == {10}
         assert len(list((out / split / 'JPEGImages').glob('*/*.jpg'))) == 10 * n
