@@ -237,9 +237,11 @@ class VideoMaskTransfiner(BaseMOTModel):
                                for v, gt in enumerate(batch_gts)])
         coarse_logits = self._mask_logits(coarse, imgs.shape[-2:], f8.shape[-2:])
         gt_masks = torch.cat([gt.masks for gt in batch_gts])
+        regions = torch.cat([gt.refine_regions for gt in batch_gts]) \
+            if all('refine_regions' in gt for gt in batch_gts) else None
         return self.refine_head.loss(None, coarse_logits, video_idx, [f8, enc['f4']], imgs,
                                      gt_masks, torch.ones(gt_masks.shape[:2], dtype=torch.bool,
-                                                          device=f8.device))
+                                                          device=f8.device), regions=regions)
 
     # ------------------------------------------------------------------ inference
     def predict(self, inputs: Tensor, data_samples: TrackSampleList,

@@ -119,6 +119,10 @@ def dynamic_mask_logits(params: Tensor, centers: Tensor, mask_feats: Tensor, sca
     return x.squeeze(2).unflatten(-1, (h, w))
 
 
+# Optional per-frame masks of the data pipeline (PackVMTInputs) gathered into tracks too.
+TRACK_MASK_FIELDS = ('coarse_masks', 'refine_regions')
+
+
 @MODELS.register_module()
 class VideoQueryHead(BaseModule):
     """SeqFormer-style video instance head (VMT's base detector).
@@ -333,7 +337,8 @@ class VideoQueryHead(BaseModule):
             list[InstanceData]: per video, G tracks with ``labels`` (G,), ``instances_ids``
             (G,), ``masks`` (G, T, H, W) bool, ``bboxes`` (G, T, 4) normalised cxcywh and
             ``valid`` (G, T) bool, True where the track is present with a non-empty box, and
-            ``coarse_masks`` (G, T, H, W) bool when every frame has them.
+            ``coarse_masks`` / ``refine_regions`` (G, T, H, W) bool when every frame has them
+            (from the data pipeline, for the class-agnostic refiner training).
         """
         videos = []
         for video in data_samples:
@@ -349,8 +354,8 @@ class VideoQueryHead(BaseModule):
             boxes = torch.zeros(num_tracks, num_frames, 4, device=device)
             valid = torch.zeros(num_tracks, num_frames, dtype=torch.bool, device=device)
             labels = torch.zeros(num_tracks, dtype=torch.long, device=device)
-            with_coarse = all('coarse_masks' in gt for gt in gts)
-            coarse = torch.zeros_like(masks) if with_coarse else None
+            extras = {key: torch.zeros_like(masks) for key in TRACK_MASK_FIELDS
+                      if all(key in gt for gt in gts)}
             for t, (frame, gt) in enumerate(zip(frames, gts)):
                 if len(gt) == 0:
                     continue
@@ -358,9 +363,9 @@ class VideoQueryHead(BaseModule):
                                        device=device)
                 frame_masks = gt.masks.to_tensor(dtype=torch.bool, device=device)
                 masks[rows, t] = frame_masks
-                if with_coarse:
-                    given = gt.coarse_masks.to_tensor(dtype=torch.bool, device=device)
-                    coarse[rows, t, :given.shape[-2], :given.shape[-1]] = given
+                for key, track_masks in extras.items():
+                    given = gt[key].to_tensor(dtype=torch.bool, device=device)
+                    track_masks[rows, t, :given.shape[-2], :given.shape[-1]] = given
                 if 'bboxes' in gt:
                     xyxy = gt.bboxes.tensor if hasattr(gt.bboxes, 'tensor') else gt.bboxes
                 else:
@@ -371,9 +376,7 @@ class VideoQueryHead(BaseModule):
                 valid[rows, t] = (boxes[rows, t, 2:] > 0).all(-1)
                 labels[rows] = gt.labels.to(device)
             video_gts = InstanceData(labels=labels, instances_ids=torch.as_tensor(ids),
-                                     masks=masks, bboxes=boxes, valid=valid)
-            if with_coarse:
-                video_gts.coarse_masks = coarse
+                                     masks=masks, bboxes=boxes, valid=valid, **extras)
             videos.append(video_gts)
         return videos
 

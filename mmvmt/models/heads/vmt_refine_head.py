@@ -138,13 +138,16 @@ class VMTRefineHead(BaseModule):
 
     def loss(self, inst_embeds: Optional[Tensor], coarse_logits: Tensor, video_idx: Tensor,
              feats: Sequence[Tensor], images: Tensor, gt_masks: Tensor,
-             valid: Tensor) -> Dict[str, Tensor]:
+             valid: Tensor, regions: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Incoherence-map losses and node-label losses, per level.
 
         Args:
             inst_embeds, coarse_logits, video_idx, feats, images: as in :meth:`forward`.
             gt_masks (Tensor): (M, T, H, W) bool, the GT mask of each instance's track.
             valid (Tensor): (M, T) bool, frames whose GT is annotated; others are ignored.
+            regions (Tensor, optional): (M, T, H, W) bool, extra pixels to refine, e.g. the
+                pipeline's ``refine_regions`` (coarse-vs-GT disagreement dilated by 3 px, the
+                paper's self-correction training region). A cell touching one is a target.
 
         Returns:
             dict[str, Tensor]: ``loss_incoherent_l{0,1,2}`` and ``loss_node_l{0,1,2}``.
@@ -158,6 +161,10 @@ class VMTRefineHead(BaseModule):
         if self.mark_coarse_errors:
             coarse_up = upsample_chain(coarse_logits.detach(), NUM_LEVELS - 1)
             targets = [t | ((u > 0) != (f > 0.5)) for t, u, f in zip(targets, coarse_up, fractions)]
+        if regions is not None:
+            flat_regions = _fit(regions, gt.shape[-2:]).flatten(0, 1)[:, None].float()
+            targets = [t | (F.max_pool2d(flat_regions, c)[:, 0] > 0).unflatten(0, gt.shape[:2])
+                       for t, c in zip(targets, cells)]
         out = self._refine(inst_embeds, coarse_logits, video_idx, feats, images,
                            force=targets if self.force_gt_incoherence else None, valid=valid)
 

@@ -244,3 +244,31 @@ def test_given_mode_needs_coarse_masks():
     data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]), training=True)
     with pytest.raises(KeyError, match='coarse_masks'):
         model(**data, mode='loss')
+
+
+def test_given_mode_passes_the_pipelines_refine_regions_as_tracks(monkeypatch):
+    model = MODELS.build(tiny_model_cfg(real_refine_head()))
+    model.train_cfg['refine_input'] = 'given'
+    imgs, sample = make_clip(3, seed=2)
+    data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]), training=True)
+    expected = {}
+    for t, frame in enumerate(data['data_samples'][0].video_data_samples):
+        gt = frame.gt_instances
+        gt.coarse_masks = gt.masks
+        gt.refine_regions = gt.masks[:, ::-1]  # any per-frame masks, told apart from masks
+        for track_id, region in zip(gt.instances_ids.tolist(), gt.refine_regions.masks):
+            expected[(track_id, t)] = torch.from_numpy(region.astype(bool))
+    seen = {}
+    real_loss = model.refine_head.loss
+
+    def record(*args, regions=None, **kwargs):
+        seen['regions'] = regions
+        return real_loss(*args, regions=regions, **kwargs)
+
+    monkeypatch.setattr(model.refine_head, 'loss', record)
+    model(**data, mode='loss')
+    track_ids = model.base_head.preprocess_gt(data['data_samples'])[0].instances_ids.tolist()
+    assert seen['regions'].shape[:2] == (len(track_ids), 3)
+    for (track_id, t), region in expected.items():
+        got = seen['regions'][track_ids.index(track_id), t]
+        assert torch.equal(got[:region.shape[0], :region.shape[1]], region)

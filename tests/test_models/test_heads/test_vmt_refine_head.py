@@ -137,6 +137,36 @@ def test_training_nodes_cover_gt_incoherence_and_skip_invalid_frames():
         assert torch.equal(taken & expected, expected)  # every GT-incoherent cell is a node
 
 
+def test_given_refine_regions_become_training_targets(monkeypatch):
+    # A region far from the GT boundary (and where the coarse mask is right) is refined only
+    # because the pipeline's refine_regions says so (the paper's self-correction training).
+    head = make_head(max_nodes_per_instance=(96, 384, 1536))
+    inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
+    gt = torch.zeros(1, 2, 64, 96, dtype=torch.bool)
+    gt[:, :, 16:48, 24:72] = True
+    inputs['coarse_logits'] = torch.where(
+        F.avg_pool2d(gt.float().flatten(0, 1), 8).view(1, 2, 8, 12) > 0.5, 5., -5.)
+    regions = torch.zeros_like(gt)
+    regions[0, 1, 58:61, 2:5] = True  # bottom-left corner, inside one cell at H/8
+    seen = []
+    real_refine = head._refine
+
+    def record(*args, force=None, **kwargs):
+        seen.append(force)
+        return real_refine(*args, force=force, **kwargs)
+
+    monkeypatch.setattr(head, '_refine', record)
+    valid = torch.ones(1, 2, dtype=torch.bool)
+    head.loss(**inputs, gt_masks=gt, valid=valid)
+    head.loss(**inputs, gt_masks=gt, valid=valid, regions=regions)
+    without, with_regions = seen
+    assert not without[0][0, 1, 7, 0] and with_regions[0][0, 1, 7, 0]
+    assert with_regions[2][0, 1, 29:31, 1:3].all()  # H/2 cells of rows 58-60, cols 2-4
+    for level in range(3):
+        assert torch.equal(with_regions[level] & ~without[level],
+                           with_regions[level] ^ without[level])  # only additions
+
+
 def test_no_instances():
     head = make_head()
     inputs = make_inputs(video_idx=())
