@@ -17,12 +17,10 @@ $(STAMP): $(SETUP_INPUTS)
 	VENV=$(VENV) bash tools/setup_env.sh
 	touch $@
 
+# Regenerated every time (deterministic, a few seconds), so data made by an older generator
+# never stays behind.
 toy-data: setup
-	@if [ -f $(TOY_DATA)/annotations/val_hq.json ]; then \
-		echo "[toy-data] using the existing $(TOY_DATA)"; \
-	else \
-		$(PY) tools/dataset_converters/make_toy_vis.py --out $(TOY_DATA) --force; \
-	fi
+	$(PY) tools/dataset_converters/make_toy_vis.py --out $(TOY_DATA) --force
 
 demo: setup toy-data
 	bash tools/demo.sh $(PY) $(DEMO_CONFIG) $(DEMO_WORK_DIR)
