@@ -116,21 +116,31 @@ def test_frame_by_frame_gives_the_same_and_mask_only():
     assert all(mask_only[k] == whole[k] for k in mask_only)
 
 
-def test_frames_of_a_video_split_across_ranks_are_joined(monkeypatch):
-    videos = fake_videos(2, num_videos=2)
-    expected = run_metric(TubeBoundaryAP(), videos)
+def two_ranks():
     rank0, rank1 = TubeBoundaryAP(), TubeBoundaryAP()
     for metric in (rank0, rank1):
         metric.dataset_meta = dict(classes=CLASSES)
-    for v in videos:
-        for t in range(v['length']):
-            target = rank0 if t % 2 == 0 else rank1
-            target.process({}, [TrackDataSample(video_data_samples=[frame_sample(v, t)])])
+    return rank0, rank1
+
+
+def evaluate_on_two_ranks(monkeypatch, rank0, rank1):
+    """rank0.evaluate() as in a 2-process run, rank1 having processed its own samples."""
     part1 = rank1.results + [dict(partial=True, frames=f) for f in rank1._frames.values()]
     module = 'mmvmt.evaluation.metrics.tube_boundary_ap'
     monkeypatch.setattr(f'{module}.get_world_size', lambda: 2)
     monkeypatch.setattr(f'{module}.all_gather_object', lambda obj: [obj, part1])
-    assert rank0.evaluate(0) == expected
+    return rank0.evaluate(0)
+
+
+def test_frames_of_a_video_split_across_ranks_are_joined(monkeypatch):
+    videos = fake_videos(2, num_videos=2)
+    expected = run_metric(TubeBoundaryAP(), videos)
+    rank0, rank1 = two_ranks()
+    for v in videos:
+        for t in range(v['length']):
+            target = rank0 if t % 2 == 0 else rank1
+            target.process({}, [TrackDataSample(video_data_samples=[frame_sample(v, t)])])
+    assert evaluate_on_two_ranks(monkeypatch, rank0, rank1) == expected
 
 
 def test_videos_repeated_by_a_padding_sampler_count_once(monkeypatch):
@@ -138,20 +148,14 @@ def test_videos_repeated_by_a_padding_sampler_count_once(monkeypatch):
     # repeating samples: a whole video on one rank, single frames of another on the other.
     videos = fake_videos(4, num_videos=3)
     expected = run_metric(TubeBoundaryAP(), videos)
-    rank0, rank1 = TubeBoundaryAP(), TubeBoundaryAP()
-    for metric in (rank0, rank1):
-        metric.dataset_meta = dict(classes=CLASSES)
+    rank0, rank1 = two_ranks()
     for v in videos:
         rank0.process({}, [TrackDataSample(
             video_data_samples=[frame_sample(v, t) for t in range(v['length'])])])
     rank1.process({}, [TrackDataSample(
         video_data_samples=[frame_sample(videos[0], t) for t in range(videos[0]['length'])])])
     rank1.process({}, [TrackDataSample(video_data_samples=[frame_sample(videos[1], 0)])])
-    part1 = rank1.results + [dict(partial=True, frames=f) for f in rank1._frames.values()]
-    module = 'mmvmt.evaluation.metrics.tube_boundary_ap'
-    monkeypatch.setattr(f'{module}.get_world_size', lambda: 2)
-    monkeypatch.setattr(f'{module}.all_gather_object', lambda obj: [obj, part1])
-    assert rank0.evaluate(0) == expected
+    assert evaluate_on_two_ranks(monkeypatch, rank0, rank1) == expected
 
 
 def test_missing_frames_are_an_error(monkeypatch):
