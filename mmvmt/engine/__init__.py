@@ -7,7 +7,8 @@ from .confident_relabel import confident_relabel
 from .corrected_annotations import corrected_annotations
 from .self_correction import SelfCorrection
 from .self_correction_state import SelfCorrectionState
+from .vis_visualization_hook import VISVisualizationHook
 
 __all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'provenance_path',
            'dump_json_atomic', 'file_sha256', 'confident_relabel', 'corrected_annotations',
-           'SelfCorrection', 'SelfCorrectionState']
+           'SelfCorrection', 'SelfCorrectionState', 'VISVisualizationHook']

@@ -16,6 +16,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     from mmdet.utils import register_all_modules as register_mmdet_modules
     register_mmdet_modules(init_default_scope=False)
 
+    import mmvmt.apis  # noqa: F401
     import mmvmt.datasets  # noqa: F401
     import mmvmt.engine  # noqa: F401
     import mmvmt.evaluation  # noqa: F401

@@ -28,10 +28,13 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmvmt.registry import METRICS
-from ..functional import (DEFAULT_MAX_DETS, evaluate_tube_ap, format_summary,
-                          to_compressed_rle)
+from ..functional import (DEFAULT_MAX_DETS, encode_masks, evaluate_tube_ap, format_summary,
+                          frames_to_tracks, to_compressed_rle)
 
 _TITLES = {'boundary': 'Tube-Boundary AP (AP^B)', 'segm': 'Tube mask AP (AP^M)'}
+# What the masks of a predictions field are, for the table titles.
+_MASK_SOURCES = {'pred_track_instances': 'predicted masks (VMT: refined)',
+                 'pred_track_instances_coarse': "coarse masks (VMT's base detector)"}
 
 
 @METRICS.register_module()
@@ -69,6 +72,7 @@ class TubeBoundaryAP(BaseMetric):
     """
 
     default_prefix: Optional[str] = 'tube_ap'
+    default_pred_key: str = 'pred_track_instances'
 
     def __init__(self,
                  ann_file: Optional[str] = None,
@@ -82,7 +86,7 @@ class TubeBoundaryAP(BaseMetric):
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 pred_key: str = 'pred_track_instances',
+                 pred_key: str = default_pred_key,
                  backend_args: Optional[dict] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ann_file = ann_file
@@ -171,14 +175,22 @@ class TubeBoundaryAP(BaseMetric):
         metrics = {}
         for iou_type in self.iou_types:
             stats = out[iou_type]['stats']
-            logger.info(f'\n{_TITLES[iou_type]}\n'
-                        f'{format_summary(list(stats.values()), self.max_dets)}')
+            title = self.table_title(iou_type)
+            logger.info(f'\n{title}\n{format_summary(list(stats.values()), self.max_dets)}')
             if self.classwise:
                 rows = '\n'.join(f'{name:<24} {ap:0.3f}'
                                  for name, ap in out[iou_type]['per_category'].items())
-                logger.info(f'\nper-category {_TITLES[iou_type]}:\n{rows}')
+                logger.info(f'\nper-category {title}:\n{rows}')
             metrics.update({f'{iou_type}_{k}': v for k, v in stats.items()})
         return metrics
+
+    def table_title(self, iou_type: str) -> str:
+        """The title of a summary table: the AP, the masks it scores and the metric prefix,
+        e.g. ``Tube-Boundary AP (AP^B) of coarse masks (VMT's base detector)
+        [pred_track_instances_coarse -> coarse_tube_ap]``."""
+        source = _MASK_SOURCES.get(self.pred_key, 'masks')
+        return (f'{_TITLES[iou_type]} of {source} [{self.pred_key} -> '
+                f'{self.prefix or "no prefix"}]')
 
     def _frame_record(self, frame: Any) -> dict:
         """Everything kept of one frame: metainfo, RLE-encoded predictions, raw GT."""
@@ -194,33 +206,20 @@ class TubeBoundaryAP(BaseMetric):
             raise ValueError(f'video {get("video_id")} frame {get("frame_id")}: predicted '
                              f'masks have shape {masks.shape}, expected (K, {height}, {width})'
                              f' (the original frame size)')
-        rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0))) \
-            if len(masks) else []
         length = get('ori_video_length', None) or get('video_length')
         return dict(video_id=get('video_id'), frame_id=int(get('frame_id')),
                     length=int(length), height=height, width=width,
                     ids=_numpy(pred['instances_id']).tolist(),
                     scores=_numpy(pred['scores']).astype(float).tolist(),
                     labels=_numpy(pred['labels']).astype(int).tolist(),
-                    rles=[dict(size=r['size'], counts=r['counts'].decode()) for r in rles],
+                    rles=encode_masks(masks),
                     instances=None if self.ann_file else get('instances', []))
 
     def _video_record(self, frames: Dict[int, dict]) -> dict:
         """One video's result tracks (and GT tracks when there is no ``ann_file``)."""
         first = frames[min(frames)]
         length, height, width = first['length'], first['height'], first['width']
-        tracks: Dict[Any, dict] = {}
-        for t, frame in sorted(frames.items()):
-            for tid, score, label, rle in zip(frame['ids'], frame['scores'], frame['labels'],
-                                              frame['rles']):
-                track = tracks.setdefault(tid, dict(scores=[], labels=[],
-                                                    segmentations=[None] * length))
-                track['scores'].append(score)
-                track['labels'].append(label)
-                track['segmentations'][t] = rle
-        result_tracks = [dict(score=float(np.mean(tr['scores'])),
-                              label=int(np.bincount(tr['labels']).argmax()),
-                              segmentations=tr['segmentations']) for tr in tracks.values()]
+        result_tracks = frames_to_tracks(frames, length)
         record = dict(video_id=first['video_id'], height=height, width=width, length=length,
                       tracks=result_tracks)
         if not self.ann_file:
