@@ -14,7 +14,7 @@ import sys
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
-MIM_FILES = ('configs', 'tools', 'demo')
+MIM_FILES = ('configs', 'tools', 'demo', 'model-index.yml')
 
 
 def read_version() -> str:
@@ -31,7 +31,7 @@ def read_requirements(name: str) -> list:
 
 
 def add_mim_extension() -> None:
-    """Put configs, tools and demo under mmvmt/.mim: copies for wheels and sdists, links for
+    """Put configs, tools, demo and the model index under mmvmt/.mim: copies for wheels and sdists, links for
     editable installs (so edits to configs/ show at once); nothing for other commands."""
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'copy' if os.name == 'nt' else 'symlink'
@@ -49,6 +49,8 @@ def add_mim_extension() -> None:
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
+        elif osp.isfile(src):
+            shutil.copyfile(src, dst)
         else:
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 

@@ -126,7 +126,7 @@ class VISInferencer(BaseInferencer):
         """A :class:`VISLocalVisualizer` of its own (no backends: frames are written by
         :meth:`visualize`)."""
         name = f'vis_inferencer_{id(self)}'
-        return VISLocalVisualizer.get_instance(name, line_width=2, alpha=0.5)
+        return VISLocalVisualizer.get_instance(name)
 
     def __call__(self, inputs: VideoInput, return_datasamples: bool = False,
                  **kwargs) -> dict:

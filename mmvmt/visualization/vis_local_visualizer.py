@@ -37,7 +37,8 @@ class VISLocalVisualizer(TrackLocalVisualizer):
         image (np.ndarray, optional): RGB image to draw on.
         vis_backends (list[dict], optional): Visualization backends.
         save_dir (str, optional): Where the backends save.
-        line_width (int): Width of the outlines in pixels. Defaults to 2.
+        line_width (int, optional): Width of the outlines in pixels. Defaults to None: 1 px
+            up to 600-pixel frames (thin legs stay visible), +1 per further 600 pixels.
         alpha (float): Opacity of the mask fill. Defaults to 0.5.
         draw_coarse (bool): Draw the outline of ``pred_track_instances_coarse`` under the
             predictions. Defaults to False.
@@ -51,7 +52,7 @@ class VISLocalVisualizer(TrackLocalVisualizer):
                  image: Optional[np.ndarray] = None,
                  vis_backends: Optional[List[dict]] = None,
                  save_dir: Optional[str] = None,
-                 line_width: int = 2,
+                 line_width: Optional[int] = None,
                  alpha: float = 0.5,
                  draw_coarse: bool = False,
                  draw_refined_region: bool = False,
@@ -80,7 +81,7 @@ class VISLocalVisualizer(TrackLocalVisualizer):
         height, width = image.shape[:2]
         out = np.ascontiguousarray(image)
         masks = _masks(instances.get('masks'), len(instances), height, width)
-        present = masks.reshape(len(masks), -1).any(1)
+        present = masks.any(axis=(1, 2))
         ids = _track_ids(instances)
         colors = [track_color(i) for i in ids]
         labels = _numpy(instances.get('labels', np.zeros(len(instances), np.int64)))
@@ -90,6 +91,7 @@ class VISLocalVisualizer(TrackLocalVisualizer):
                                   None if scores is None else float(scores[i]))
                  for i in range(len(instances))]
         drawn = np.flatnonzero(present)
+        thickness = self.line_width or 1 + min(height, width) // 600
         for i in drawn:
             out = fill_mask(out, masks[i], colors[i], self.alpha)
         if self.draw_refined_region and 'refined_regions' in instances:
@@ -97,7 +99,7 @@ class VISLocalVisualizer(TrackLocalVisualizer):
             for i in drawn:
                 out = hatch(out, regions[i], colors[i])
         for i in drawn:
-            out = draw_boundary(out, masks[i], colors[i], self.line_width)
+            out = draw_boundary(out, masks[i], colors[i], thickness)
         if self.draw_coarse and coarse is not None and len(coarse):
             coarse_masks = _masks(coarse.get('masks'), len(coarse), height, width)
             coarse_ids = _track_ids(coarse)

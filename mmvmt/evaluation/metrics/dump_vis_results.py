@@ -34,8 +34,11 @@ class DumpVISResults(BaseMetric):
         out_file_path (str): The file to write.
         collect_device (str): Where the records are gathered in distributed runs.
             Defaults to 'cpu'.
-        prefix (str, optional): Unused (this metric returns no numbers).
+        prefix (str, optional): Unused (this metric returns no numbers); set to quiet
+            mmengine's warning about metrics without one.
     """
+
+    default_prefix: Optional[str] = 'dump_vis'
 
     def __init__(self, out_file_path: str, collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
