@@ -1,7 +1,7 @@
 # The paper's self-correction of YouTube-VIS 2019 train (Section 3.2): the VMT R50 refiner is
 # trained class-agnostic on OVIS train, whose exact masks the pipeline degrades on the fly
 # (MaskDegradation: boundary subsampling + random dilation / erosion; refinement regions
-# dilated by 3 px, IncoherentRegionTarget), then corrects the coarse YTVIS masks where its
+# dilated by 3 px, RefinementRegionTarget), then corrects the coarse YTVIS masks where its
 # confidence > 0.65; rounds 2..4 retrain on the previous round's corrected YTVIS file (the
 # same degrading pipeline) and correct it again. Outputs (never overwriting anything):
 #   <work_dir>/self_correction/round_<k>/train.json (+ .provenance.json), k = 1..4

@@ -1,29 +1,41 @@
 """Generate the embedded toy video instance segmentation dataset (YouTube-VIS 2019 format).
 
     python tools/dataset_converters/make_toy_vis.py [--out data/toy_vis] [--seed 0] [--force]
+    python tools/dataset_converters/make_toy_vis.py --style garden --out data/toy_vis_garden
 
-The generator itself is ``mmvmt.datasets.toy.make_toy_vis``; see docs/conventions.md for
-the layout it writes.
+``--style toy`` (default) writes the train / val / test splits that models train on;
+``--style garden`` writes held-out validation videos of another style (other objects,
+textures, frame size, camera motion, occluders and coarse annotations) that nothing trains
+on, to measure whether a refiner generalizes. The generators are
+``mmvmt.datasets.toy.make_toy_vis`` and ``make_garden_vis``; see docs/conventions.md for the
+layout.
 """
 import argparse
 import sys
 
-from mmvmt.datasets.toy import make_toy_vis
+from mmvmt.datasets.toy import make_garden_vis, make_toy_vis
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--out', default='data/toy_vis', help='target folder')
+    parser.add_argument('--out', default=None,
+                        help='target folder (default data/toy_vis, or data/toy_vis_garden)')
+    parser.add_argument('--style', choices=('toy', 'garden'), default='toy',
+                        help='toy: train/val/test splits; garden: held-out validation videos')
     parser.add_argument('--seed', type=int, default=0, help='random seed (same seed, same files)')
     parser.add_argument('--force', action='store_true',
-                        help='replace an existing toy dataset in --out')
+                        help='replace an existing dataset of this generator in --out')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        make_toy_vis(args.out, seed=args.seed, overwrite=args.force)
+        if args.style == 'garden':
+            make_garden_vis(args.out or 'data/toy_vis_garden', seed=args.seed,
+                            overwrite=args.force)
+        else:
+            make_toy_vis(args.out or 'data/toy_vis', seed=args.seed, overwrite=args.force)
     except FileExistsError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

@@ -169,8 +169,9 @@ def _areas_and_boxes(rles: List[Optional[dict]]) -> dict:
         bboxes=[None if r is None else [float(v) for v in mask_utils.toBbox(r)] for r in rles])
 
 
-def _annotate(visible: np.ndarray, track: _Track) -> Tuple[dict, dict]:
-    """The hq and the coarse annotation fields of one track from its (T, H, W) masks."""
+def _annotate_track(visible: np.ndarray, tolerance: float, halo: int) -> Tuple[dict, dict]:
+    """The hq and the coarse annotation fields of one track from its (T, H, W) masks, the
+    coarse annotator's polygon tolerance and halo (see :func:`.coarse.coarse_polygons`)."""
     h, w = visible.shape[1:]
     hq_rles, coarse_rles, polygons = [], [], []
     for mask in visible:
@@ -180,7 +181,7 @@ def _annotate(visible: np.ndarray, track: _Track) -> Tuple[dict, dict]:
             polygons.append(None)
             continue
         hq_rles.append(mask_utils.encode(np.asfortranarray(mask.astype(np.uint8))))
-        polys = coarse_polygons(mask, tolerance=track.tolerance, halo=track.halo)
+        polys = coarse_polygons(mask, tolerance=tolerance, halo=halo)
         polygons.append(polys)
         coarse_rles.append(mask_utils.merge(mask_utils.frPyObjects(polys, h, w)))
     hq = dict(segmentations=[
@@ -248,7 +249,7 @@ def _write_split(root: Path, split: str, split_index: int, num_videos: int, num_
         for i in range(len(tracks)):
             if not visible[i].any():
                 continue
-            hq, coarse = _annotate(visible[i], tracks[i])
+            hq, coarse = _annotate_track(visible[i], tracks[i].tolerance, tracks[i].halo)
             common = dict(id=len(hq_anns) + 1, video_id=video_id,
                           category_id=tracks[i].category_id, iscrowd=0,
                           height=FRAME_HEIGHT, width=FRAME_WIDTH)
