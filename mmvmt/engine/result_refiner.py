@@ -1,0 +1,172 @@
+"""Refine the masks of any VIS model's results with VMT's class-agnostic refiner.
+
+Shape shorthand: K result tracks of a video, T frames, H x W the frame size.
+
+A results file of any model (YouTube-VIS results: ``video_id``, ``category_id``, ``score``,
+``segmentations`` with an RLE or null per frame) is treated like a coarse annotation file:
+each video's result masks are the coarse input of :func:`correct_video_masks`, which
+changes a pixel only inside the region the refiner refined and only where it is confident,
+and never empties or fills a frame. Everything else of an entry (its score, category,
+video, order in the file, null frames, extra keys) is kept as it was.
+"""
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import mmengine
+import pycocotools.mask as mask_utils
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.registry import DefaultScope
+from mmengine.runner import load_checkpoint
+from mmengine.utils import ProgressBar
+from torch import Tensor
+
+from mmvmt.datasets.ytvis_format import segmentation_to_rle
+from mmvmt.evaluation.functional import (YTVISInputError, encode_masks, load_ground_truth,
+                                         load_results)
+from mmvmt.registry import MODELS
+from .annotation_corrector import AnnotationCorrector, correct_video_masks
+
+
+def build_refiner(config: str, checkpoint: str, device='cpu', cfg_options: Optional[dict] = None):
+    """The VMT model of ``config`` with the weights of ``checkpoint``, in eval mode.
+
+    It is built in the scope ``'mmvmt'`` whatever the current default scope, so this works
+    inside mmdet pipelines too.
+    """
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    with DefaultScope.overwrite_default_scope('mmvmt'):
+        model = MODELS.build(cfg.model)
+    load_checkpoint(model, checkpoint, map_location='cpu')
+    return model.to(device).eval()
+
+
+class ResultRefiner:
+    """Refine VIS results: per video, the result masks go through :func:`correct_video_masks`.
+
+    Args:
+        conf_thr (float): A pixel changes only where the refiner's confidence exceeds this.
+            Defaults to 0.65.
+        frame_pipeline (Sequence[dict], optional): Per-frame loading transforms (see
+            :class:`AnnotationCorrector`). Defaults to loading the file.
+        max_tracks_per_pass (int): Tracks refined together (memory bound). Defaults to 8.
+        score_thr (float): Results with a lower score are kept as they are, unrefined
+            (saves time on the many low-score results of query-based models). Defaults
+            to 0.
+    """
+
+    def __init__(self, conf_thr: float = 0.65, frame_pipeline: Optional[Sequence[dict]] = None,
+                 max_tracks_per_pass: int = 8, score_thr: float = 0.0) -> None:
+        self.loader = AnnotationCorrector(conf_thr, frame_pipeline, max_tracks_per_pass)
+        self.score_thr = float(score_thr)
+
+    @property
+    def conf_thr(self) -> float:
+        return self.loader.conf_thr
+
+    def refine_masks(self, model, frames: Tensor, masks: Tensor) -> Tuple[Tensor, Tensor]:
+        """Refine the (K, T, H, W) bool masks of one video's tracks.
+
+        Args:
+            model: A refiner with ``refine_masks`` (see :func:`correct_video_masks`).
+            frames (Tensor): (T, 3, h, w) uint8 frames.
+            masks (Tensor): (K, T, H, W) bool masks; empty where a track is absent.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``refined`` (K, T, H, W) bool, equal to ``masks``
+            outside ``region`` (K, T, H, W) bool.
+        """
+        return correct_video_masks(model, frames, masks, self.loader.conf_thr,
+                                   self.loader.max_tracks_per_pass)
+
+    def refine_results(self, model, videos_file: str, img_root: str,
+                       results_file: str) -> Tuple[List[dict], dict]:
+        """Refine every result of ``results_file`` with a score >= ``score_thr``.
+
+        Args:
+            model: A refiner with ``refine_masks``.
+            videos_file (str): A YouTube-VIS file with the results' ``videos`` (id, height,
+                width, file_names), e.g. the dataset's annotation file.
+            img_root (str): Folder that the ``file_names`` are relative to.
+            results_file (str): The YouTube-VIS results to refine; only read.
+
+        Returns:
+            tuple[list[dict], dict]: The refined results (the input's entries in order,
+            with new ``segmentations`` where refined) and the counts: ``videos``,
+            ``results``, ``refined_results``, ``pixels_changed``, ``pixels_refined``.
+
+        Raises:
+            YTVISInputError: If a file is malformed, a result names an unknown video or a
+                frame list has the wrong length.
+        """
+        videos, results = self.check_inputs(videos_file, results_file)
+        by_video: Dict[int, List[int]] = {}
+        for i, res in enumerate(results):
+            if res['score'] >= self.score_thr and any(s is not None
+                                                      for s in res['segmentations']):
+                by_video.setdefault(int(res['video_id']), []).append(i)
+        refined = [copy.deepcopy(r) for r in results]
+        stats = dict(videos=len(by_video), results=len(results),
+                     refined_results=sum(map(len, by_video.values())), pixels_changed=0,
+                     pixels_refined=0)
+        if hasattr(model, 'eval'):
+            model.eval()
+        print_log(f'Refining {stats["refined_results"]} of {len(results)} results of '
+                  f'{results_file} in {len(by_video)} videos (confidence > '
+                  f'{self.loader.conf_thr})', 'current')
+        progress = ProgressBar(len(by_video))
+        for video_id, indices in by_video.items():
+            video = videos[video_id]
+            masks, present = _decode(results, indices, video, results_file)
+            frames = self.loader.load_frames(img_root, video['file_names'])
+            new_masks, region = self.refine_masks(model, frames, masks)
+            stats['pixels_changed'] += int((new_masks != masks).sum())
+            stats['pixels_refined'] += int(region.sum())
+            for k, i in enumerate(indices):
+                rles = encode_masks(new_masks[k].numpy())
+                refined[i]['segmentations'] = [rles[t] if present[k, t] else None
+                                               for t in range(len(rles))]
+            progress.update()
+        return refined, stats
+
+    @staticmethod
+    def check_inputs(videos_file: str, results_file: str) -> Tuple[Dict[int, dict], list]:
+        """Check both files; return the videos by id and the raw results list."""
+        raw_videos = mmengine.load(videos_file, file_format='json')
+        if not isinstance(raw_videos, dict) or not isinstance(raw_videos.get('videos'), list):
+            raise YTVISInputError(f'{videos_file}: expected a YouTube-VIS file with a '
+                                  '"videos" list')
+        results = mmengine.load(results_file, file_format='json')
+        gt = dict(raw_videos, annotations=raw_videos.get('annotations') or [])
+        if not gt.get('categories'):
+            used = {r.get('category_id') for r in results if isinstance(r, dict)} \
+                if isinstance(results, list) else set()
+            gt['categories'] = [dict(id=c, name=str(c)) for c in used if isinstance(c, int)]
+        load_results(results, load_ground_truth(gt, source=videos_file), source=results_file)
+        videos = {}
+        for i, video in enumerate(raw_videos['videos']):
+            names = video.get('file_names')
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise YTVISInputError(f'{videos_file}: videos[{i}] (id {video.get("id")}) '
+                                      'needs "file_names", a list of frame paths')
+            videos[int(video['id'])] = video
+        return videos, results
+
+
+def _decode(results: List[dict], indices: List[int], video: dict,
+            source: str) -> Tuple[Tensor, Tensor]:
+    """(K, T, H, W) bool masks and (K, T) presence of the chosen results of one video."""
+    length, height, width = len(video['file_names']), video['height'], video['width']
+    masks = torch.zeros(len(indices), length, height, width, dtype=torch.bool)
+    present = torch.zeros(len(indices), length, dtype=torch.bool)
+    for k, i in enumerate(indices):
+        for t, segm in enumerate(results[i]['segmentations']):
+            if segm is None:
+                continue
+            rle = segmentation_to_rle(segm, height, width, source, f'entry {i} frame {t}')
+            masks[k, t] = torch.from_numpy(mask_utils.decode(rle).astype(bool))
+            present[k, t] = True
+    return masks, present

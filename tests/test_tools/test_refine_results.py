@@ -1,0 +1,71 @@
+"""tools/refine_results.py with a tiny VMT (random weights) on toy results."""
+import copy
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmvmt.datasets.toy import make_toy_vis
+from mmvmt.registry import MODELS
+from mmvmt.utils import register_all_modules
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'configs', 'vmt', 'vmt_tiny_r18_1xb2-toy_vis.py')
+spec = importlib.util.spec_from_file_location('refine_results',
+                                              osp.join(ROOT, 'tools', 'refine_results.py'))
+refine_results = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(refine_results)
+
+
+@pytest.fixture(scope='module')
+def inputs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('refine')
+    data = tmp / 'toy_vis'
+    make_toy_vis(data, seed=2, num_videos=dict(train=1, val=2, test=1), num_frames=3,
+                 verbose=False)
+    register_all_modules()
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(CONFIG).model)
+    ckpt = tmp / 'vmt.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+    gt = json.loads((data / 'annotations' / 'val_hq.json').read_text())
+    results = [dict(video_id=a['video_id'], category_id=a['category_id'], score=0.9 - 0.1 * i,
+                    segmentations=copy.deepcopy(a['segmentations']))
+               for i, a in enumerate(gt['annotations'])]
+    results_file = tmp / 'results.json'
+    results_file.write_text(json.dumps(results))
+    return dict(ckpt=str(ckpt), results=str(results_file),
+                videos=str(data / 'annotations' / 'val_hq.json'),
+                img_root=str(data / 'val' / 'JPEGImages'), tmp=tmp)
+
+
+def argv(inputs, out):
+    return [CONFIG, inputs['ckpt'], inputs['results'], '--videos', inputs['videos'],
+            '--img-root', inputs['img_root'], '--out', out, '--device', 'cpu']
+
+
+def test_refined_file_keeps_every_entry(inputs):
+    out = str(inputs['tmp'] / 'refined.json')
+    stats = refine_results.main(argv(inputs, out))
+    before = json.loads(open(inputs['results']).read())
+    after = json.loads(open(out).read())
+    assert len(after) == len(before) == stats['results'] == stats['refined_results']
+    for a, b in zip(before, after):
+        assert {k: a[k] for k in ('video_id', 'category_id', 'score')} == \
+            {k: b[k] for k in ('video_id', 'category_id', 'score')}
+        assert [s is None for s in a['segmentations']] == [s is None for s in b['segmentations']]
+        assert all(s['size'] == [128, 192] for s in b['segmentations'] if s is not None)
+
+
+def test_outputs_that_are_inputs_or_exist_are_refused(inputs):
+    for out in (inputs['results'], inputs['videos']):
+        with pytest.raises(SystemExit, match='never overwritten'):
+            refine_results.main(argv(inputs, out))
+    existing = inputs['tmp'] / 'existing.json'
+    existing.write_text('[]')
+    with pytest.raises(SystemExit, match='exists'):
+        refine_results.main(argv(inputs, str(existing)))
+    assert existing.read_text() == '[]'
