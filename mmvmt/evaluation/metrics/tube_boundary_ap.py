@@ -34,7 +34,8 @@ from ..functional import (DEFAULT_MAX_DETS, encode_masks, evaluate_tube_ap, form
 _TITLES = {'boundary': 'Tube-Boundary AP (AP^B)', 'segm': 'Tube mask AP (AP^M)'}
 # What the masks of a predictions field are, for the table titles.
 _MASK_SOURCES = {'pred_track_instances': 'predicted masks (VMT: refined)',
-                 'pred_track_instances_coarse': "coarse masks (VMT's base detector)"}
+                 'pred_track_instances_coarse': "coarse masks (VMT's base detector)",
+                 'pred_track_instances_unrefined': "the model's masks before ResultRefinementHook"}
 
 
 @METRICS.register_module()
