@@ -9,6 +9,7 @@ num_classes = 40
 
 model = dict(
     type='VideoMaskTransfiner',
+    _scope_='mmvmt',
     data_preprocessor=dict(
         type='TrackDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
