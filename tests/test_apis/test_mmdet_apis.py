@@ -4,26 +4,29 @@ import os.path as osp
 import subprocess
 import sys
 
-import pytest
-
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# A fresh interpreter: no default scope at first (a plain script), then mmdet's (what
+# mmdet's demos set with register_all_modules()).
 SCRIPT = '''
-import sys
 from mmdet.apis import init_track_model
-if sys.argv[1] == 'mmdet':
-    from mmdet.utils import register_all_modules
-    register_all_modules(init_default_scope=True)
-model = init_track_model('configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py', device='cpu')
-print(type(model).__module__, type(model.base_head).__name__,
-      type(model.data_preprocessor).__name__)
+from mmdet.utils import register_all_modules
+from mmengine.registry import DefaultScope
+for scope in ('none', 'mmdet'):
+    if scope == 'mmdet':
+        register_all_modules(init_default_scope=True)
+        assert DefaultScope.get_current_instance().scope_name == 'mmdet'
+    model = init_track_model('configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py', device='cpu')
+    print(scope, type(model).__module__, type(model.base_head).__name__,
+          type(model.data_preprocessor).__name__)
 '''
 
 
-@pytest.mark.parametrize('scope', ['none', 'mmdet'])
-def test_init_track_model_builds_vmt(scope):
-    proc = subprocess.run([sys.executable, '-c', SCRIPT, scope], cwd=ROOT,
+def test_init_track_model_builds_vmt_with_and_without_mmdet_scope():
+    proc = subprocess.run([sys.executable, '-c', SCRIPT], cwd=ROOT,
                           env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.split()[-3:] == ['mmvmt.models.detectors.vmt', 'VideoQueryHead',
-                                        'TrackDataPreprocessor']
+    lines = proc.stdout.strip().splitlines()[-2:]
+    assert [line.split() for line in lines] == [
+        [scope, 'mmvmt.models.detectors.vmt', 'VideoQueryHead', 'TrackDataPreprocessor']
+        for scope in ('none', 'mmdet')]
