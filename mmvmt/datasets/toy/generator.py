@@ -8,7 +8,7 @@ annotation files over the same videos and annotation ids:
 * ``{split}_hq.json``: the exact visible masks as compressed RLE;
 * ``{split}_coarse.json``: YouTube-VIS-like coarse polygons (see :mod:`.coarse`).
 
-Layout (docs/conventions.md)::
+Layout (docs/dataset_prepare.md, "The toy dataset")::
 
     <out>/{train,val,test}/JPEGImages/<video name>/00000.jpg ...
     <out>/annotations/{split}_hq.json  {split}_coarse.json
