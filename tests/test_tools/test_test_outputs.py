@@ -18,7 +18,7 @@ CONFIG = osp.join(ROOT, 'configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py')
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('toy') / 'toy_vis'
-    make_toy_vis(str(root), seed=5, num_videos=dict(train=2, val=1, test=1), num_frames=3,
+    make_toy_vis(str(root), seed=5, num_videos=dict(train=2, val=2, test=1), num_frames=3,
                  verbose=False)
     return str(root) + '/'
 

@@ -5,6 +5,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import mmengine
 import numpy as np
+from mmengine.dist import all_gather_object, get_world_size, is_main_process
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
@@ -32,8 +33,8 @@ class DumpVISResults(BaseMetric):
 
     Args:
         out_file_path (str): The file to write.
-        collect_device (str): Where the records are gathered in distributed runs.
-            Defaults to 'cpu'.
+        collect_device (str): Kept for the BaseMetric interface; records (RLEs, not
+            tensors) are gathered with ``all_gather_object``.
         prefix (str, optional): Unused (this metric returns no numbers); set to quiet
             mmengine's warning about metrics without one.
     """
@@ -61,6 +62,24 @@ class DumpVISResults(BaseMetric):
                 else sample.video_data_samples
             for frame in frames:
                 self.results.append(_frame_record(frame))
+
+    def evaluate(self, size: int) -> dict:
+        """Gather the frame records of all processes and write the file on the main one.
+
+        mmengine's ``BaseMetric.evaluate`` keeps the first ``size`` records (``size`` is the
+        number of videos), which would drop all frames but a few: the unit here is a frame.
+
+        Args:
+            size (int): Unused.
+
+        Returns:
+            dict: Empty (no metrics).
+        """
+        parts = all_gather_object(self.results) if get_world_size() > 1 else [self.results]
+        if is_main_process():
+            self.compute_metrics([record for part in parts for record in part])
+        self.results.clear()
+        return {}
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Write the file (main process) and return no metrics.
