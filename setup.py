@@ -31,8 +31,9 @@ def read_requirements(name: str) -> list:
 
 
 def add_mim_extension() -> None:
-    """Put configs, tools, demo and the model index under mmvmt/.mim: copies for wheels and sdists, links for
-    editable installs (so edits to configs/ show at once); nothing for other commands."""
+    """Put configs, tools, demo and the model index under mmvmt/.mim: copies for wheels and
+    sdists, links for editable installs (so edits to configs/ show at once); nothing for
+    other commands."""
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'copy' if os.name == 'nt' else 'symlink'
     elif 'sdist' in sys.argv or 'bdist_wheel' in sys.argv:

@@ -6,8 +6,8 @@ from typing import List, Optional, Union
 
 import cv2
 import mmcv
-import numpy as np
 import mmengine
+import numpy as np
 import torch
 from mmdet.utils import ConfigType
 from mmengine.dataset import pseudo_collate
