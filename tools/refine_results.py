@@ -19,6 +19,7 @@ import torch
 from mmengine.config import DictAction
 
 from mmvmt.engine import ResultRefiner, build_refiner, dump_json_atomic
+from mmvmt.evaluation.functional import YTVISInputError
 from mmvmt.utils import register_all_modules
 
 
@@ -65,9 +66,13 @@ def main(argv=None) -> dict:
     register_all_modules(init_default_scope=False)
     refiner = ResultRefiner(args.conf_thr, max_tracks_per_pass=args.max_tracks_per_pass,
                             score_thr=args.score_thr)
-    refiner.check_inputs(args.videos, args.results)  # fail before the model is built
-    model = build_refiner(args.config, args.checkpoint, args.device, args.cfg_options)
-    refined, stats = refiner.refine_results(model, args.videos, args.img_root, args.results)
+    try:
+        refiner.check_inputs(args.videos, args.results)  # fail before the model is built
+        model = build_refiner(args.config, args.checkpoint, args.device, args.cfg_options)
+        refined, stats = refiner.refine_results(model, args.videos, args.img_root,
+                                                args.results)
+    except YTVISInputError as err:
+        raise SystemExit(f'refine_results: {err}')
     dump_json_atomic(refined, args.out)
     print(f'\nrefined {stats["refined_results"]} of {stats["results"]} results in '
           f'{stats["videos"]} videos: {stats["pixels_changed"]} pixels changed inside '

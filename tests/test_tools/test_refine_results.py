@@ -69,3 +69,15 @@ def test_outputs_that_are_inputs_or_exist_are_refused(inputs):
     with pytest.raises(SystemExit, match='exists'):
         refine_results.main(argv(inputs, str(existing)))
     assert existing.read_text() == '[]'
+
+
+def test_a_malformed_results_file_is_a_clear_error(inputs):
+    bad = inputs['tmp'] / 'bad_results.json'
+    results = json.loads(open(inputs['results']).read())
+    results[1]['segmentations'][0] = [[1, 2, 3, 4, 5, 6]]  # a polygon: results hold RLEs
+    bad.write_text(json.dumps(results))
+    args = argv(inputs, str(inputs['tmp'] / 'never.json'))
+    args[2] = str(bad)
+    with pytest.raises(SystemExit, match='entry 1: segmentations'):
+        refine_results.main(args)
+    assert not (inputs['tmp'] / 'never.json').exists()
