@@ -10,7 +10,7 @@ and never empties or fills a frame. Everything else of an entry (its score, cate
 video, order in the file, null frames, extra keys) is kept as it was.
 """
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import mmengine
 import pycocotools.mask as mask_utils
@@ -82,8 +82,10 @@ class ResultRefiner:
         return correct_video_masks(model, frames, masks, self.loader.conf_thr,
                                    self.loader.max_tracks_per_pass)
 
-    def refine_results(self, model, videos_file: str, img_root: str,
-                       results_file: str) -> Tuple[List[dict], dict]:
+    def refine_results(self, model, videos_file: str, img_root: str, results_file: str,
+                       done: Optional[Dict[int, dict]] = None,
+                       on_video: Optional[Callable[[int, dict], None]] = None
+                       ) -> Tuple[List[dict], dict]:
         """Refine every result of ``results_file`` with a score >= ``score_thr``.
 
         Args:
@@ -92,11 +94,17 @@ class ResultRefiner:
                 width, file_names), e.g. the dataset's annotation file.
             img_root (str): Folder that the ``file_names`` are relative to.
             results_file (str): The YouTube-VIS results to refine; only read.
+            done (dict, optional): video id -> the record ``on_video`` got for it in an
+                earlier, interrupted run: these videos are not refined again.
+            on_video (callable, optional): Called after each refined video with its id and
+                its record: ``segmentations`` (result index -> refined per-frame RLEs),
+                ``pixels_changed``, ``pixels_refined`` (JSON-ready, for resuming).
 
         Returns:
             tuple[list[dict], dict]: The refined results (the input's entries in order,
             with new ``segmentations`` where refined) and the counts: ``videos``,
-            ``results``, ``refined_results``, ``pixels_changed``, ``pixels_refined``.
+            ``results``, ``refined_results``, ``pixels_changed``, ``pixels_refined``,
+            ``videos_resumed``.
 
         Raises:
             YTVISInputError: If a file is malformed, a result names an unknown video or a
@@ -108,29 +116,44 @@ class ResultRefiner:
             if res['score'] >= self.score_thr and any(s is not None
                                                       for s in res['segmentations']):
                 by_video.setdefault(int(res['video_id']), []).append(i)
+        done = done or {}
         refined = [copy.deepcopy(r) for r in results]
         stats = dict(videos=len(by_video), results=len(results),
                      refined_results=sum(map(len, by_video.values())), pixels_changed=0,
-                     pixels_refined=0)
+                     pixels_refined=0, videos_resumed=len(set(done) & set(by_video)))
         if hasattr(model, 'eval'):
             model.eval()
         print_log(f'Refining {stats["refined_results"]} of {len(results)} results of '
                   f'{results_file} in {len(by_video)} videos (confidence > '
-                  f'{self.loader.conf_thr})', 'current')
+                  f'{self.loader.conf_thr}; {stats["videos_resumed"]} done before)', 'current')
         progress = ProgressBar(len(by_video))
         for video_id, indices in by_video.items():
-            video = videos[video_id]
-            masks, present = _decode(results, indices, video, results_file)
-            frames = self.loader.load_frames(img_root, video['file_names'])
-            new_masks, region = self.refine_masks(model, frames, masks)
-            stats['pixels_changed'] += int((new_masks != masks).sum())
-            stats['pixels_refined'] += int(region.sum())
-            for k, i in enumerate(indices):
-                rles = encode_masks(new_masks[k].numpy())
-                refined[i]['segmentations'] = [rles[t] if present[k, t] else None
-                                               for t in range(len(rles))]
+            record = done.get(video_id)
+            if record is None:
+                record = self._refine_video(model, results, indices, videos[video_id],
+                                            img_root, results_file)
+                if on_video is not None:
+                    on_video(video_id, record)
+            for i, segms in record['segmentations'].items():
+                refined[int(i)]['segmentations'] = segms
+            stats['pixels_changed'] += record['pixels_changed']
+            stats['pixels_refined'] += record['pixels_refined']
             progress.update()
         return refined, stats
+
+    def _refine_video(self, model, results: List[dict], indices: List[int], video: dict,
+                      img_root: str, source: str) -> dict:
+        """Refine the chosen results of one video -> its record (see ``on_video``)."""
+        masks, present = _decode(results, indices, video, source)
+        frames = self.loader.load_frames(img_root, video['file_names'])
+        new_masks, region = self.refine_masks(model, frames, masks)
+        segmentations = {}
+        for k, i in enumerate(indices):
+            rles = encode_masks(new_masks[k].numpy())
+            segmentations[i] = [rles[t] if present[k, t] else None for t in range(len(rles))]
+        return dict(segmentations=segmentations,
+                    pixels_changed=int((new_masks != masks).sum()),
+                    pixels_refined=int(region.sum()))
 
     @staticmethod
     def check_inputs(videos_file: str, results_file: str) -> Tuple[Dict[int, dict], list]:

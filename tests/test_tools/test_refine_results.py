@@ -81,3 +81,46 @@ def test_a_malformed_results_file_is_a_clear_error(inputs):
     with pytest.raises(SystemExit, match='entry 1: segmentations'):
         refine_results.main(args)
     assert not (inputs['tmp'] / 'never.json').exists()
+
+
+class StopAfter:
+    """A refiner that flips labels in a box and fails on its `fail_at`-th video."""
+
+    def __init__(self, fail_at=None):
+        self.calls, self.fail_at = 0, fail_at
+
+    def eval(self):
+        return self
+
+    def refine_masks(self, frames, coarse):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise KeyboardInterrupt
+        region = torch.zeros_like(coarse)
+        region[..., 20:60, 30:90] = True
+        return ~coarse, torch.full(coarse.shape, 0.9), region
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(inputs, monkeypatch):
+    out = str(inputs['tmp'] / 'resumed.json')
+    reference = str(inputs['tmp'] / 'reference.json')
+    monkeypatch.setattr(refine_results, 'build_refiner', lambda *a, **k: StopAfter())
+    refine_results.main(argv(inputs, reference))
+
+    first = StopAfter(fail_at=2)
+    monkeypatch.setattr(refine_results, 'build_refiner', lambda *a, **k: first)
+    with pytest.raises(KeyboardInterrupt):
+        refine_results.main(argv(inputs, out))
+    progress = out + refine_results.PROGRESS_SUFFIX
+    assert not osp.exists(out) and len(open(progress).read().splitlines()) == 2
+    with pytest.raises(SystemExit, match='--resume'):
+        refine_results.main(argv(inputs, out))
+    with pytest.raises(SystemExit, match='conf_thr'):
+        refine_results.main(argv(inputs, out) + ['--resume', '--conf-thr', '0.7'])
+
+    second = StopAfter()
+    monkeypatch.setattr(refine_results, 'build_refiner', lambda *a, **k: second)
+    stats = refine_results.main(argv(inputs, out) + ['--resume'])
+    assert second.calls == 1 and stats['videos_resumed'] == 1  # only the second video
+    assert open(out).read() == open(reference).read()
+    assert not osp.exists(progress)
