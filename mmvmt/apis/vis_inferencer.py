@@ -123,10 +123,10 @@ class VISInferencer(BaseInferencer):
         return VideoTestPipeline(cfg.test_dataloader.dataset.pipeline)
 
     def _init_visualizer(self, cfg: ConfigType) -> VISLocalVisualizer:
-        """A :class:`VISLocalVisualizer` of its own (no backends: frames are written by
-        :meth:`visualize`)."""
-        name = f'vis_inferencer_{id(self)}'
-        return VISLocalVisualizer.get_instance(name)
+        """A :class:`VISLocalVisualizer` of its own, without backends (:meth:`visualize`
+        writes the frames). It is not registered as mmengine's current visualizer, so
+        runners and hooks in the same process keep theirs."""
+        return VISLocalVisualizer(name=f'vis_inferencer_{id(self)}')
 
     def __call__(self, inputs: VideoInput, return_datasamples: bool = False,
                  **kwargs) -> dict:

@@ -22,8 +22,9 @@ class VISVisualizationHook(TrackVisualizationHook):
     ``<work_dir>/<timestamp>`` again at every iteration, so every video goes one folder
     deeper; and a frame's folder is the third-last part of its path, which for the
     YouTube-VIS layout (``JPEGImages/<video>/<frame>.jpg``) is ``JPEGImages``, so the frames
-    of all videos overwrite each other. This hook needs :class:`VISLocalVisualizer` (set
-    ``visualizer = dict(type='VISLocalVisualizer', ...)``), resolves ``test_out_dir`` once,
+    of all videos overwrite each other. This hook draws with :class:`VISLocalVisualizer`
+    (``visualizer = dict(type='VISLocalVisualizer', ...)``; with ``draw=True`` another
+    visualizer is refused when the hook is built), resolves ``test_out_dir`` once,
     writes ``<work_dir>/<timestamp>/<test_out_dir>/<video folder>/<frame file>``, and draws
     the frames whose ``frame_id`` is a multiple of ``frame_interval``, whether the sampler
     gives whole videos or single frames.
@@ -51,7 +52,7 @@ class VISVisualizationHook(TrackVisualizationHook):
         super().__init__(draw=draw, frame_interval=frame_interval, score_thr=score_thr,
                          show=show, wait_time=wait_time, test_out_dir=test_out_dir,
                          backend_args=backend_args)
-        if not isinstance(self._visualizer, VISLocalVisualizer):
+        if draw and not isinstance(self._visualizer, VISLocalVisualizer):
             raise TypeError(
                 'VISVisualizationHook draws with VISLocalVisualizer, but the current '
                 f'visualizer is {type(self._visualizer).__name__}; set visualizer = '

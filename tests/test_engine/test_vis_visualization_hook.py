@@ -12,6 +12,7 @@ from mmdet.engine.hooks import TrackVisualizationHook
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.visualization import TrackLocalVisualizer
 from mmengine.structures import InstanceData
+from mmengine.visualization import Visualizer
 
 from mmvmt.engine import VISVisualizationHook
 from mmvmt.visualization import VISLocalVisualizer, track_color
@@ -35,6 +36,18 @@ def video_sample(root, name, video_id, num_frames=2):
             labels=torch.tensor([0]), masks=mask, bboxes=torch.tensor([[10., 10., 29., 29.]]))
         frames.append(frame)
     return TrackDataSample(video_data_samples=frames)
+
+
+@pytest.fixture(autouse=True)
+def forget_visualizers():
+    """Drop the visualizers a test creates: mmengine keeps them per process, and the latest
+    one is what hooks of later runners in this process would draw with."""
+    classes = (Visualizer, TrackLocalVisualizer, VISLocalVisualizer)
+    before = {cls: set(cls._instance_dict) for cls in classes}
+    yield
+    for cls in classes:
+        for name in set(cls._instance_dict) - before[cls]:
+            cls._instance_dict.pop(name)
 
 
 def fake_runner(tmp_path):
@@ -81,7 +94,8 @@ def test_vis_hook_draws_frames_by_frame_id_interval(tmp_path):
                                                              '00004.jpg']
 
 
-def test_vis_hook_needs_the_vis_visualizer():
+def test_vis_hook_needs_the_vis_visualizer_to_draw():
     TrackLocalVisualizer.get_instance('mmdet_track_vis_probe_2')
     with pytest.raises(TypeError, match='VISLocalVisualizer'):
         VISVisualizationHook(draw=True)
+    VISVisualizationHook(draw=False)  # a config that never draws is not refused

@@ -53,9 +53,8 @@ def browse(cfg: Config, output_dir: str, split: str = 'train', max_videos: int =
     from mmvmt.visualization import VISLocalVisualizer
     register_all_modules()
     dataset = DATASETS.build(cfg[f'{split}_dataloader'].dataset)
-    visualizer = VISLocalVisualizer.get_instance(
-        f'browse_dataset_{id(dataset)}', draw_coarse=True, draw_refined_region=True,
-        legend=True)
+    visualizer = VISLocalVisualizer(name=f'browse_dataset_{id(dataset)}', draw_coarse=True,
+                                    draw_refined_region=True, legend=True)
     visualizer.dataset_meta = dataset.metainfo
     written = 0
     for index in range(min(max_videos, len(dataset))):
