@@ -9,9 +9,12 @@ mmvmt (e.g. vmt_tiny_r18_1xb2-toy_vis). The whole video is one input: VMT sees a
 at once (its backbone runs in chunks), so track ids hold for the whole video.
 """
 import argparse
+import os.path as osp
 
 from mmvmt.apis import VISInferencer
+from mmvmt.apis.video_input import VIDEO_EXTENSIONS
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.output_paths import OutputPathError, check_output_path
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,7 +38,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not (args.out or args.json or args.show):
         parser.error('nothing to do: give --out, --json and/or --show')
+    try:
+        check_outputs(args)
+    except OutputPathError as err:
+        parser.error(str(err))
     return args
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, outputs that are an input or lie in the folder of frames.
+
+    Raises:
+        OutputPathError: Naming the option and the rule it breaks.
+    """
+    inputs = [args.input, args.config, args.weights]
+    frames_dir = [args.input] if osp.isdir(args.input) else []
+    if args.out:
+        is_dir = not args.out.lower().endswith(VIDEO_EXTENSIONS)
+        check_output_path(args.out, inputs=inputs, protected_dirs=frames_dir, is_dir=is_dir,
+                          option='--out')
+    if args.json:
+        check_output_path(args.json, inputs=inputs, protected_dirs=frames_dir,
+                          option='--json')
 
 
 def main(argv=None) -> dict:

@@ -28,6 +28,7 @@ from mmengine.config import DictAction
 from mmvmt.engine import ResultRefiner, build_refiner, dump_json_atomic, file_sha256
 from mmvmt.evaluation.functional import YTVISInputError
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.output_paths import OutputPathError, annotation_folders, check_output_path
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -51,22 +52,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, "key=value" pairs')
     return parser.parse_args(argv)
-
-
-def check_paths(args: argparse.Namespace) -> None:
-    """Refuse an output that is an input or exists, before any work."""
-    out = osp.realpath(args.out)
-    for name in ('results', 'videos', 'config', 'checkpoint'):
-        if osp.realpath(getattr(args, name)) == out:
-            raise SystemExit(f'refine_results: --out {args.out} is the {name} input; inputs '
-                             'are never overwritten')
-    if osp.exists(args.out):
-        raise SystemExit(f'refine_results: {args.out} exists; choose a new --out')
-    for name in ('results', 'videos', 'config', 'checkpoint'):
-        if not osp.isfile(getattr(args, name)):
-            raise SystemExit(f'refine_results: {name} file {getattr(args, name)} not found')
-    if not osp.isdir(args.img_root):
-        raise SystemExit(f'refine_results: --img-root {args.img_root} is not a folder')
 
 
 PROGRESS_SUFFIX = '.progress.jsonl'
@@ -109,6 +94,25 @@ def load_progress(path: str, settings: dict) -> Dict[int, dict]:
         raise SystemExit(f'refine_results: {path} was written with other {changed}; '
                          'resume with the same inputs and settings, or delete it')
     return {int(r['video_id']): r for r in records[1:]}
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse, before any work, missing inputs and an output that is an input, lies in the
+    videos file's folder or exists."""
+    for name in ('results', 'videos', 'config', 'checkpoint'):
+        if not osp.isfile(getattr(args, name)):
+            raise SystemExit(f'refine_results: {name} file {getattr(args, name)} not found')
+    if not osp.isdir(args.img_root):
+        raise SystemExit(f'refine_results: --img-root {args.img_root} is not a folder')
+    inputs = [args.results, args.videos, args.config, args.checkpoint]
+    try:
+        for path in (args.out, args.out + PROGRESS_SUFFIX):
+            check_output_path(path, inputs=inputs, protected_dirs=annotation_folders(
+                [args.videos]), option='--out')
+    except OutputPathError as err:
+        raise SystemExit(f'refine_results: {err}')
+    if osp.exists(args.out):
+        raise SystemExit(f'refine_results: {args.out} exists; choose a new --out')
 
 
 def main(argv=None) -> dict:

@@ -13,6 +13,7 @@ YouTube-VIS results JSON (and zip) without evaluating, e.g. for a challenge serv
 """
 import argparse
 import os
+import os.path as osp
 from typing import Dict, Optional
 
 from mmengine.config import DictAction
@@ -24,6 +25,8 @@ from mmvmt.evaluation.metrics import TubeBoundaryAP
 from mmvmt.evaluation.metrics.short_names import build_eval_metrics
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.launch import load_config
+from mmvmt.utils.output_paths import (OutputPathError, annotation_folders, check_output_path,
+                                      config_annotation_paths)
 
 
 def parse_args() -> argparse.Namespace:
@@ -97,6 +100,26 @@ def trigger_visualization_hook(cfg, args: argparse.Namespace) -> None:
     visualizer['type'] = VIS_REPLACEMENTS.get(str(visualizer.get('type', '')).split('.')[-1],
                                               visualizer.get('type', 'VISLocalVisualizer'))
     cfg.visualizer = visualizer
+
+
+def check_outputs(args: argparse.Namespace, cfg) -> None:
+    """Refuse, before any work, output paths that would replace an input or cannot be written.
+
+    Raises:
+        OutputPathError: Naming the option and the rule it breaks.
+    """
+    ann_paths = config_annotation_paths(cfg)
+    rules = dict(inputs=ann_paths + [args.config, args.checkpoint],
+                 protected_dirs=annotation_folders(ann_paths))
+    evaluators = cfg.get('test_evaluator') or []
+    for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
+        if metric.get('out_file_path'):
+            check_output_path(metric['out_file_path'], option='--out', **rules)
+    if args.show_dir:
+        # The hook writes into <work_dir>/<timestamp>/<show_dir> (or show_dir if absolute).
+        check_output_path(osp.join(cfg.work_dir, args.show_dir), is_dir=True,
+                          option='--show-dir', **rules)
+    check_output_path(cfg.work_dir, is_dir=True, option='--work-dir', **rules)
 
 
 def mask_sources(evaluators) -> Dict[str, str]:
@@ -176,6 +199,10 @@ def main() -> None:
             dict(type='DumpVISResults', out_file_path=args.out)]
     if args.show or args.show_dir:
         trigger_visualization_hook(cfg, args)
+    try:
+        check_outputs(args, cfg)
+    except OutputPathError as e:
+        raise SystemExit(f'error: {e}')
 
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()

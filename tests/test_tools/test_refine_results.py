@@ -61,9 +61,13 @@ def test_refined_file_keeps_every_entry(inputs):
 
 
 def test_outputs_that_are_inputs_or_exist_are_refused(inputs):
-    for out in (inputs['results'], inputs['videos']):
-        with pytest.raises(SystemExit, match='never overwritten'):
+    for out, rule in ((inputs['results'], 'refusing to overwrite an input'),
+                      (inputs['videos'], 'refusing to overwrite an input'),
+                      (osp.join(osp.dirname(inputs['videos']), 'new.json'),
+                       'annotation folder')):
+        with pytest.raises(SystemExit, match=rule):
             refine_results.main(argv(inputs, out))
+        assert not osp.exists(osp.join(osp.dirname(inputs['videos']), 'new.json'))
     existing = inputs['tmp'] / 'existing.json'
     existing.write_text('[]')
     with pytest.raises(SystemExit, match='exists'):

@@ -77,3 +77,18 @@ def test_test_outputs_and_one_summary(trained, toy_root, tmp_path):
                    for v in val['videos'] for f in v['file_names'])
     assert [osp.join(p.parent.name, p.name) for p in frames] == names
     assert cv2.imread(str(frames[0])).shape == (128, 2 * 192, 3)  # GT | prediction
+
+
+def test_out_and_show_dir_onto_inputs_are_refused_before_testing(trained, toy_root, tmp_path):
+    work_dir, _ = trained
+    gt = osp.join(toy_root, 'annotations', 'val_hq.json')
+    before = open(gt).read()
+    for option, value, rule in (('--out', gt, 'refusing to overwrite an input'),
+                                ('--show-dir', osp.join(toy_root, 'annotations', 'vis'),
+                                 'annotation folder')):
+        code, log = _run(['tools/test.py', CONFIG, str(work_dir / 'iter_2.pth'),
+                          '--work-dir', str(tmp_path), option, value, '--cfg-options',
+                          *_data_options(toy_root)])
+        assert code != 0 and rule in log and 'Iter(test)' not in log, log[-2000:]
+    assert open(gt).read() == before
+    assert not osp.exists(osp.join(toy_root, 'annotations', 'vis'))
