@@ -92,3 +92,17 @@ def test_out_and_show_dir_onto_inputs_are_refused_before_testing(trained, toy_ro
         assert code != 0 and rule in log and 'Iter(test)' not in log, log[-2000:]
     assert open(gt).read() == before
     assert not osp.exists(osp.join(toy_root, 'annotations', 'vis'))
+
+
+def test_dist_test_prints_one_summary(trained, toy_root, tmp_path):
+    work_dir, _ = trained
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHON=sys.executable, PORT='29617')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_test.sh', CONFIG, str(work_dir / 'iter_2.pth'), '2',
+         '--work-dir', str(tmp_path), '--eval', 'tube_boundary_ap', '--cfg-options',
+         *_data_options(toy_root)], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert log.count('+test metrics') == 1 and log.count('| tube_ap boundary') == 1
