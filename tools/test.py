@@ -69,9 +69,9 @@ def parse_args() -> argparse.Namespace:
 
 DUMP_SUFFIXES = ('.pkl', '.pickle', '.json')
 # mmdet 3.3's track visualization hook and visualizer fail on VIS predictions; mmvmt's replace
-# them (see VISVisualizationHook).
-VIS_REPLACEMENTS = {'TrackVisualizationHook': 'VISVisualizationHook',
-                    'TrackLocalVisualizer': 'VISLocalVisualizer'}
+# them (see VISVisualizationHook), named with their scope so that mmdet configs find them.
+VIS_REPLACEMENTS = {'TrackVisualizationHook': 'mmvmt.VISVisualizationHook',
+                    'TrackLocalVisualizer': 'mmvmt.VISLocalVisualizer'}
 
 
 def trigger_visualization_hook(cfg, args: argparse.Namespace) -> None:
@@ -98,7 +98,7 @@ def trigger_visualization_hook(cfg, args: argparse.Namespace) -> None:
     visualizer = cfg.get('visualizer') or dict(vis_backends=[dict(type='LocalVisBackend')],
                                                name='visualizer')
     visualizer['type'] = VIS_REPLACEMENTS.get(str(visualizer.get('type', '')).split('.')[-1],
-                                              visualizer.get('type', 'VISLocalVisualizer'))
+                                              visualizer.get('type', 'mmvmt.VISLocalVisualizer'))
     cfg.visualizer = visualizer
 
 

@@ -58,5 +58,5 @@ def test_show_dir_turns_drawing_on_with_mmvmt_hook_and_visualizer():
     test_tool.trigger_visualization_hook(cfg, args)
     hook = cfg.default_hooks.visualization
     assert (hook.type, hook.draw, hook.frame_interval, hook.test_out_dir) == (
-        'VISVisualizationHook', True, 1, 'vis')
-    assert cfg.visualizer.type == 'VISLocalVisualizer'
+        'mmvmt.VISVisualizationHook', True, 1, 'vis')
+    assert cfg.visualizer.type == 'mmvmt.VISLocalVisualizer'
