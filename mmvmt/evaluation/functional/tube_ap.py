@@ -17,6 +17,7 @@ categories with GT (the released API raises IndexError in ``loadRes``).
 """
 import gc
 import multiprocessing
+import sys
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -196,8 +197,10 @@ def _avg_area(areas: Sequence[Optional[float]]) -> float:
 def _map(func, tasks: List[dict], nproc: int, progress: bool):
     bar = None
     if progress:
+        # Imported here: the offline tool starts faster without mmengine. The stream is given
+        # at call time; ProgressBar's default is the sys.stdout of its first import.
         from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(tasks))
+        bar = ProgressBar(len(tasks), file=sys.stdout)
     if nproc <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield func(task)
