@@ -69,6 +69,8 @@ def test_benchmark_runs_on_a_tiny_load(tmp_path):
          '3', '--result-tracks', '6', '--nproc', '2', '--out-dir', str(tmp_path)],
         capture_output=True, text=True, check=True).stdout
     assert 'fast (2 proc)' in out and 'plain (1 proc, per pair)' in out
+    assert 'eval_vis.py (2 proc)' in out and 'eval_vis.py whole process: ' in out
+    assert 'eval_vis.py and fast agree: largest difference 0.0e+00' in out
     assert 'largest difference of the 24 summary numbers: 0.0e+00' in out
     assert len(json.loads((tmp_path / 'results.json').read_text())) == 6
 
