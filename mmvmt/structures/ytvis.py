@@ -1,6 +1,6 @@
 """Reading and checking YouTube-VIS annotation and result files (2019 / 2021, OVIS, HQ-YTVIS).
 
-Layouts (see FACTS.md)::
+Layouts (as released with YouTube-VIS; OVIS and HQ-YTVIS use the same)::
 
     annotations: {videos:      [{id, height, width, length and / or file_names[T]}],
                   categories:  [{id, name}],
