@@ -29,7 +29,7 @@ from mmengine.logging import MMLogger
 
 from mmvmt.registry import METRICS
 from mmvmt.structures import encode_masks, segmentation_to_rle
-from ..functional import DEFAULT_MAX_DETS, evaluate_tube_ap, format_summary
+from ..functional import DEFAULT_MAX_DETS, check_settings, evaluate_tube_ap, format_summary
 
 _TITLES = {'boundary': 'Tube-Boundary AP (AP^B)', 'segm': 'Tube mask AP (AP^M)'}
 
@@ -88,8 +88,9 @@ class TubeBoundaryAP(BaseMetric):
         self.ann_file = ann_file
         self.use_refined_segm = use_refined_segm
         self.iou_types = ('segm', ) if mask_only else ('boundary', 'segm')
+        # Checked now, not after the whole test run.
+        self.max_dets = tuple(check_settings(self.iou_types, boundary_ratio, max_dets))
         self.boundary_ratio = boundary_ratio
-        self.max_dets = tuple(max_dets)
         self.classwise = classwise
         self.nproc = nproc
         self.format_only = format_only

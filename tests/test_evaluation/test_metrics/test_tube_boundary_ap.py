@@ -210,6 +210,15 @@ def test_wrong_mask_size_is_an_error():
         TubeBoundaryAP().process({}, [TrackDataSample(video_data_samples=[sample])])
 
 
+def test_bad_settings_are_refused_when_the_metric_is_built():
+    # Not after a whole test run, when compute_metrics would first use them.
+    with pytest.raises(ValueError, match='boundary_ratio must be in'):
+        TubeBoundaryAP(boundary_ratio=float('nan'))
+    with pytest.raises(ValueError, match='max_dets must be three ascending positive'):
+        TubeBoundaryAP(max_dets=(0, 0, 0))
+    assert TubeBoundaryAP(max_dets=[1, 5, 20]).max_dets == (1, 5, 20)
+
+
 def test_unknown_short_name():
     with pytest.raises(ValueError, match=r"unknown metric name\(s\) \['nope'\]; known: .*"
                        r"'tube_boundary_ap'"):
