@@ -22,6 +22,8 @@ Optional fields: ``annotations`` (absent in the ``valid`` / ``test`` files of Yo
 """
 import json
 import math
+import os
+import os.path as osp
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -122,6 +124,23 @@ def load_json(path_or_obj: Any, source: Optional[str] = None) -> Any:
         # ValueError covers bad JSON, bad UTF-8 and integers too long to convert.
         raise YTVISFormatError(source or path_or_obj, None,
                                f'not a valid JSON file: {e}') from None
+
+
+def escapes_root(file_name: str) -> bool:
+    """Whether a ``file_names`` entry is absolute or climbs out of its folder with ``..``.
+
+    The check is on the name as written (``..`` resolved, links not followed): links that a
+    user set up inside the image folder stay readable; a name in a downloaded JSON cannot
+    reach files elsewhere.
+
+    Args:
+        file_name (str): A frame path from a video's ``file_names``.
+
+    Returns:
+        bool: True if reading it would leave the image folder.
+    """
+    name = osp.normpath(file_name)
+    return osp.isabs(name) or name == os.pardir or name.startswith(os.pardir + os.sep)
 
 
 def read_ytvis_annotations(ann: Union[str, dict], source: Optional[str] = None,

@@ -8,7 +8,8 @@ from plain_tube_ap import plain_evaluate
 from ytvis_fakes import encode
 
 from mmvmt.evaluation.functional import evaluate_tube_ap, video_tasks
-from mmvmt.structures import YTVISFormatError, read_ytvis_annotations, read_ytvis_results
+from mmvmt.structures import (YTVISFormatError, escapes_root, read_ytvis_annotations,
+                              read_ytvis_results)
 
 
 def dataset():
@@ -177,3 +178,11 @@ def test_valid_inputs_in_every_format_evaluate():
     for iou_type in ('boundary', 'segm'):
         np.testing.assert_allclose(list(out[iou_type]['stats'].values()),
                                    plain_evaluate(gt, results, iou_type), atol=1e-9)
+
+
+@pytest.mark.parametrize('name, outside', [
+    ('vid/00000.jpg', False), ('vid/../vid/00000.jpg', False), ('./a.jpg', False),
+    ('..', True), ('../a.jpg', True), ('vid/../../a.jpg', True), ('/etc/passwd', True),
+    ('..a/b.jpg', False)])
+def test_escapes_root(name, outside):
+    assert escapes_root(name) is outside
