@@ -98,9 +98,12 @@ def check_outputs(args: argparse.Namespace, cfg) -> None:
     ann_paths = config_annotation_paths(cfg)
     rules = dict(inputs=ann_paths + [args.config, args.checkpoint],
                  protected_dirs=annotation_folders(ann_paths))
-    if args.outfile_prefix:
-        for suffix in ('.json', '.submission_file.zip'):
-            check_output_path(args.outfile_prefix + suffix, option='--outfile-prefix', **rules)
+    evaluators = cfg.get('test_evaluator') or []
+    for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
+        # --outfile-prefix has been put into every metric; a config may set its own.
+        prefix = metric.get('outfile_prefix')
+        for suffix in ('.json', '.submission_file.zip') if prefix else ():
+            check_output_path(prefix + suffix, option='--outfile-prefix', **rules)
     check_output_path(cfg.work_dir, is_dir=True, option='--work-dir', **rules)
 
 
