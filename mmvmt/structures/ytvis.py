@@ -108,22 +108,27 @@ def load_json(path_or_obj: Any, source: Optional[str] = None) -> Any:
         source (str, optional): Name for messages; defaults to the path.
 
     Returns:
-        The loaded content.
+        dict | list: The loaded content.
 
     Raises:
-        YTVISFormatError: If the file is not valid UTF-8 JSON.
+        YTVISFormatError: If the file is not valid UTF-8 JSON or holds neither an object nor
+            a list (a string read back would be taken for a path).
         OSError: If it cannot be read.
     """
     if not isinstance(path_or_obj, str):
         return path_or_obj
+    source = source or path_or_obj
     with open(path_or_obj, 'rb') as f:
         text = f.read()
     try:
-        return json.loads(text)
+        content = json.loads(text)
     except (ValueError, RecursionError) as e:
         # ValueError covers bad JSON, bad UTF-8 and integers too long to convert.
-        raise YTVISFormatError(source or path_or_obj, None,
-                               f'not a valid JSON file: {e}') from None
+        raise YTVISFormatError(source, None, f'not a valid JSON file: {e}') from None
+    if not isinstance(content, (dict, list)):
+        raise YTVISFormatError(source, None, 'expected a JSON object or list, got '
+                               f'{_kind(content)}')
+    return content
 
 
 def escapes_root(file_name: str) -> bool:

@@ -8,8 +8,8 @@ from plain_tube_ap import plain_evaluate
 from ytvis_fakes import encode
 
 from mmvmt.evaluation.functional import evaluate_tube_ap, video_tasks
-from mmvmt.structures import (YTVISFormatError, escapes_root, read_ytvis_annotations,
-                              read_ytvis_results)
+from mmvmt.structures import (YTVISFormatError, escapes_root, load_json,
+                              read_ytvis_annotations, read_ytvis_results, ytvis_to_cocovid)
 
 
 def dataset():
@@ -155,6 +155,21 @@ def test_unreadable_json_is_the_format_error(tmp_path, text):
     path.write_bytes(text)
     with pytest.raises(YTVISFormatError, match=re.escape(f'{path}: not a valid JSON file')):
         read_ytvis_annotations(str(path))
+
+
+@pytest.mark.parametrize('text, kind', [(b'"other.json"', 'str'), (b'7', 'int'),
+                                        (b'null', 'null')])
+def test_json_that_is_no_object_or_list_is_refused(tmp_path, text, kind):
+    path = tmp_path / 'gt.json'
+    path.write_bytes(text)
+    with pytest.raises(YTVISFormatError, match=f'gt.json: expected a JSON object or list, '
+                       f'got {kind}'):
+        load_json(str(path))
+    with pytest.raises(YTVISFormatError, match='expected a JSON object or list'):
+        read_ytvis_annotations(str(path))
+    # Loaded content is never taken for a path by the conversion.
+    with pytest.raises(YTVISFormatError, match='gt.json: expected a JSON object with'):
+        ytvis_to_cocovid('other.json', 'gt.json')
 
 
 def test_ground_truth_without_areas_uses_its_mask_areas():

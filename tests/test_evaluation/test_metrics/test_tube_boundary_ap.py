@@ -11,6 +11,7 @@ from ytvis_fakes import encode, random_mask
 from mmvmt.evaluation.functional import evaluate_tube_ap
 from mmvmt.evaluation.metrics import TubeBoundaryAP, build_eval_metrics
 from mmvmt.registry import METRICS
+from mmvmt.structures import YTVISFormatError
 
 CLASSES = ('lizard', 'beetle', 'bird')
 
@@ -185,6 +186,21 @@ def test_ann_file_with_refined_masks_and_class_names(tmp_path):
     unrefined = run_metric(TubeBoundaryAP(ann_file=str(ann_file), use_refined_segm=False),
                            videos)
     assert unrefined['tube_ap/segm_AP'] == 0.0
+
+
+@pytest.mark.parametrize('content, message', [
+    ('"gt.json"', 'expected a JSON object or list, got str'),
+    ('{"videos": [], "categories": [{"name": "x"}]}', r"categories\[0\]: missing required"),
+])
+def test_a_bad_ann_file_is_the_format_error_even_in_format_only_mode(tmp_path, content,
+                                                                     message):
+    ann_file = tmp_path / 'gt.json'
+    ann_file.write_text(content)
+    videos = fake_videos(4, num_videos=1)
+    for format_only in (False, True):
+        with pytest.raises(YTVISFormatError, match=message):
+            run_metric(TubeBoundaryAP(ann_file=str(ann_file), format_only=format_only),
+                       videos)
 
 
 def test_format_only_writes_the_results_and_the_zip(tmp_path):
