@@ -8,6 +8,8 @@ from .transforms import *  # noqa: F401,F403
 from .youtube_vis_dataset import (YTVIS_2019_CLASSES, YTVIS_2021_CLASSES, YouTubeVISDataset,
                                   YTVISFormatDataset)
 
-__all__ = ['toy', 'BDD100K_MOTS_CLASSES', 'BDD100KMOTSDataset', 'HQYTVISDataset', 'OVISDataset', 'OVIS_CLASSES', 'ToyVISDataset',
-           'TOY_VIS_CLASSES', 'YouTubeVISDataset', 'YTVISFormatDataset', 'YTVIS_2019_CLASSES',
-           'YTVIS_2021_CLASSES']
+__all__ = [
+    'toy', 'BDD100K_MOTS_CLASSES', 'BDD100KMOTSDataset', 'HQYTVISDataset', 'OVISDataset',
+    'OVIS_CLASSES', 'ToyVISDataset', 'TOY_VIS_CLASSES', 'YouTubeVISDataset',
+    'YTVISFormatDataset', 'YTVIS_2019_CLASSES', 'YTVIS_2021_CLASSES'
+]

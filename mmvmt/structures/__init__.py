@@ -21,8 +21,8 @@ __all__ = [
     'BDD100K_MOTS_CLASSES', 'MAX_FRAME_SIDE', 'RLE', 'YTVISAnnotations', 'YTVISFormatError',
     'YTVISResult', 'YTVISTrack', 'YTVISVideo', 'bdd100k_mots_config', 'boundary_width',
     'check_segmentation', 'crop_runs', 'decode_rle_crop', 'encode_mask', 'encode_masks',
-    'escapes_root', 'fill_runs', 'finite_float', 'frames_to_rles', 'is_number', 'load_bdd100k_mots_frames',
-    'load_json', 'mask_boundary', 'parse_rle_counts', 'read_ytvis_annotations',
-    'read_ytvis_results', 'rle_mask_boundary', 'segmentation_to_rle', 'to_json_rle',
-    'track_areas_and_boxes', 'ytvis_to_cocovid'
+    'escapes_root', 'fill_runs', 'finite_float', 'frames_to_rles', 'is_number',
+    'load_bdd100k_mots_frames', 'load_json', 'mask_boundary', 'parse_rle_counts',
+    'read_ytvis_annotations', 'read_ytvis_results', 'rle_mask_boundary', 'segmentation_to_rle',
+    'to_json_rle', 'track_areas_and_boxes', 'ytvis_to_cocovid'
 ]

@@ -95,8 +95,8 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
         np.ndarray: Run lengths of shape (R,), int64, alternating 0s and 1s.
 
     Raises:
-        ValueError: On characters outside the alphabet (or non-ASCII), a truncated last count, a count
-            larger than any frame, or a negative run length.
+        ValueError: On characters outside the alphabet (or non-ASCII), a truncated last
+            count, a count larger than any frame, or a negative run length.
     """
     if isinstance(counts, str):
         # pycocotools encodes a str as UTF-8: a non-ASCII character is several bytes there.

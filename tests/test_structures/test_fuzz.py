@@ -3,7 +3,8 @@
 A seeded generator mutates valid ground truth and results: values replaced by wrong types,
 NaN, infinities, huge or negative numbers, unicode and empty containers; keys deleted; list
 entries removed, duplicated or added; numbers nudged; RLE strings and polygons damaged; and
-the JSON text itself truncated, spliced or given invalid bytes. Every mutated input must
+the JSON text itself truncated, spliced or given invalid bytes. 5000 inputs go through files,
+1000 as loaded objects (as the mmengine metric passes them). Every mutated input must
 either be refused with :class:`YTVISFormatError` or evaluate to sane numbers -- the same
 numbers as the plain reference evaluator where that one applies -- and never crash or raise
 anything else. The dataset conversion (``ytvis_to_cocovid``) reads every mutated GT too.
@@ -25,9 +26,10 @@ IN_MEMORY_EVERY = 6  # every 6th input is passed as loaded objects, the others a
 SIZES = ((6, 9), (11, 7), (17, 23))
 WEIRD = [None, True, False, 0, -1, 1, 2, 3, 0.5, -0.0, 1e308, -1e308, float('nan'),
          float('inf'), float('-inf'), 10 ** 30, -10 ** 30, 10 ** 400, '', '0', 'x',
-         'é☃\u0000\ud7ff', '\U0001f600' * 3, [], {}, [0], [None], [1, 2, 3, 4], [[1, 2, 3, 4, 5]],
-         [[1e9, 1e9, -1e9, 5, 7, 7]], [[0, 0, 2, 0, 2, 2] * 50], {'size': [1, 1], 'counts': '1'},
-         {'size': [6, 9], 'counts': [54]}, {'size': [6, 9], 'counts': 'ñ'}, {'a': None}]
+         'é☃\u0000\ud7ff', '\U0001f600' * 3, [], {}, [0], [None], [1, 2, 3, 4],
+         [[1, 2, 3, 4, 5]], [[1e9, 1e9, -1e9, 5, 7, 7]], [[0, 0, 2, 0, 2, 2] * 50],
+         {'size': [1, 1], 'counts': '1'}, {'size': [6, 9], 'counts': [54]},
+         {'size': [6, 9], 'counts': 'ñ'}, {'a': None}]
 BYTES = [b'\xff', b'\x00', b'\xc3', b'NaN', b'-Infinity', b'1e999', b'-', b'[', b']', b'{',
          b'}', b'"', b',', b'9' * 30, b'\\u0000', b'\xe2\x98\x83', b'null', b'true']
 

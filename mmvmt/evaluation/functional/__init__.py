@@ -11,7 +11,7 @@ from .video_matching import match_video
 
 __all__ = [
     'AREA_LABELS', 'AREA_RANGES', 'DEFAULT_MAX_DETS', 'IOU_THRESHOLDS', 'IOU_TYPES',
-    'RECALL_THRESHOLDS', 'accumulate', 'check_settings', 'evaluate_tube_ap', 'evaluate_video', 'format_summary',
-    'match_video', 'per_category_ap', 'summarize', 'summary_names', 'track_areas',
-    'tube_boundary_iou', 'tube_mask_iou', 'video_tasks'
+    'RECALL_THRESHOLDS', 'accumulate', 'check_settings', 'evaluate_tube_ap', 'evaluate_video',
+    'format_summary', 'match_video', 'per_category_ap', 'summarize', 'summary_names',
+    'track_areas', 'tube_boundary_iou', 'tube_mask_iou', 'video_tasks'
 ]
