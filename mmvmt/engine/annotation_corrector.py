@@ -30,8 +30,8 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle, ytvis_to_cocovid
 from mmvmt.registry import TRANSFORMS
+from mmvmt.structures import encode_mask, segmentation_to_rle, ytvis_to_cocovid
 from mmvmt.version import __version__
 from .atomic_json import dump_json_atomic, file_sha256
 from .confident_relabel import confident_relabel
@@ -153,7 +153,7 @@ class AnnotationCorrector:
             stats['pixels_removed'] += int((coarse & ~corrected).sum())
             for i, ann in enumerate(group):
                 rles_by_ann[ann['id']] = [
-                    _encode(corrected[i, t]) if present[i, t] else None
+                    encode_mask(corrected[i, t].numpy()) if present[i, t] else None
                     for t in range(len(file_names))]
         stats['pixels_changed'] = stats['pixels_added'] + stats['pixels_removed']
         return rles_by_ann, stats
@@ -291,8 +291,3 @@ class AnnotationCorrector:
                   f'{sum(v["pixels_changed"] > 0 for v in per_video)} of {len(per_video)} '
                   'videos', 'current')
         return provenance
-
-
-def _encode(mask: Tensor) -> dict:
-    rle = mask_utils.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
-    return dict(size=[int(s) for s in rle['size']], counts=rle['counts'].decode('ascii'))
