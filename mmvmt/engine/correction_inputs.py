@@ -8,8 +8,7 @@ for every frame file.
 """
 import os.path as osp
 
-import mmengine
-
+from mmvmt.structures import YTVISFormatError, load_json
 from .annotation_corrector import AnnotationCorrector
 
 
@@ -26,18 +25,15 @@ def check_correction_input(corrector: AnnotationCorrector, ann_file: str,
     Raises:
         FileNotFoundError: If the file or any frame file is missing (the message counts
             them and names the first few).
-        ValueError: If the file is not JSON.
-        YTVISFormatError: If it breaks the format; names the file and the entry.
+        YTVISFormatError: If it is not JSON or breaks the format; names the file and the
+            entry.
     """
     if not osp.isfile(ann_file):
         raise FileNotFoundError(f'{ann_file} does not exist.')
-    try:
-        official = mmengine.load(ann_file, file_format='json')
-    except ValueError as e:
-        raise ValueError(f'{ann_file} is not valid JSON: {e}') from None
+    official = load_json(ann_file)
     if not isinstance(official, dict):
-        raise ValueError(f'{ann_file}: expected a JSON object with "videos" and '
-                         f'"annotations", got {type(official).__name__}.')
+        raise YTVISFormatError(ann_file, None, 'expected a JSON object with "videos" and '
+                               f'"annotations", got {type(official).__name__}')
     corrector.check_format(official, ann_file)
     missing = [f'video {video["id"]}: {osp.join(img_root, name)}'
                for video in official['videos'] for name in video['file_names']

@@ -12,8 +12,8 @@ from typing import List
 
 import mmengine
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle
 from mmvmt.evaluation.functional import evaluate_tube_ap
+from mmvmt.structures import segmentation_to_rle
 
 
 def annotations_as_results(official: dict, segm_key: str = 'segmentations',
@@ -58,7 +58,7 @@ def annotation_boundary_ap(ann_file: str, gt_ann_file: str, segm_key: str = 'seg
         float: AP^B in [0, 1].
 
     Raises:
-        YTVISInputError: If the GT is malformed or the tracks do not fit it (unknown
+        YTVISFormatError: If the GT is malformed or the tracks do not fit it (unknown
             video or category ids, wrong lengths).
         ValueError: If the GT has no track, so AP^B is undefined.
     """

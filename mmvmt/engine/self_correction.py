@@ -34,7 +34,8 @@ Rounds (``cfg.self_correction.num_rounds``, 4 in the paper):
 
 Before round 1 trains, everything the rounds will read is checked: the coarse file in full
 (every entry and mask, as the corrector parses it) and every frame file, the validation
-files, and the parts of the config that later rounds build (:meth:`check_inputs`).
+files, and the parts of the config that later rounds build (:meth:`check_inputs`); the work
+dir must be writable and lie in no input's folder.
 
 Files under ``<work_dir>/self_correction/``::
 
@@ -77,6 +78,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 from mmengine.utils.dl_utils import set_multi_processing
 
 from mmvmt.registry import DATASETS
+from mmvmt.utils.output_paths import check_output_path
 from .annotation_corrector import AnnotationCorrector, provenance_path
 from .atomic_json import file_sha256
 from .correction_inputs import check_correction_input
@@ -179,6 +181,7 @@ class SelfCorrection:
             list[str]: The corrected annotation files of the rounds done, in order.
         """
         self._init_distributed()
+        on_main_process(self._check_work_dir, f'checking {self.root}')
         self.logger = self._driver_logger()
         state = on_main_process(self._load_or_start, 'starting self-correction')
         while state.round <= self.num_rounds and state.stopped_after is None:
@@ -210,7 +213,7 @@ class SelfCorrection:
             validation).
 
         Raises:
-            FileNotFoundError, ValueError, KeyError, YTVISFormatError, YTVISInputError:
+            FileNotFoundError, KeyError, YTVISFormatError:
                 Naming the file and entry, or the config key.
         """
         check_correction_input(self.corrector, self.input_ann_file, self.img_root)
@@ -231,6 +234,12 @@ class SelfCorrection:
         check_correction_input(self.corrector, val['ann_file'], val['img_root'])
         return annotation_boundary_ap(val['ann_file'], val['gt_ann_file'],
                                       self.corrector.segm_key, val['use_refined_segm'])
+
+    def _check_work_dir(self) -> None:
+        """The work dir is writable and holds no input, nor lies in an input's folder."""
+        check_output_path(self.root, inputs=self.input_files(),
+                          protected_dirs=[osp.dirname(f) for f in self.input_files()],
+                          is_dir=True, option='work_dir')
 
     # ------------------------------------------------------------------ stages
     def _load_or_start(self) -> SelfCorrectionState:

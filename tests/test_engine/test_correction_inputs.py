@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from mmvmt.datasets.ytvis_format import YTVISFormatError
 from mmvmt.engine import AnnotationCorrector, check_correction_input
+from mmvmt.structures import YTVISFormatError
 
 
 def test_a_good_file_passes(coarse_file):
@@ -37,5 +37,5 @@ def test_missing_frames_are_counted_and_named(coarse_file):
 def test_not_json_names_the_file(tmp_path):
     path = tmp_path / 'truncated.json'
     path.write_text('{"videos": [')
-    with pytest.raises(ValueError, match=f'{path} is not valid JSON'):
+    with pytest.raises(YTVISFormatError, match=f'{path}: not a valid JSON file'):
         check_correction_input(AnnotationCorrector(), str(path), str(tmp_path))

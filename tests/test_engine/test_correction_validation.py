@@ -4,7 +4,7 @@ import json
 import pytest
 
 from mmvmt.engine import annotation_boundary_ap, annotations_as_results, ap_saturated
-from mmvmt.evaluation.functional import YTVISInputError
+from mmvmt.structures import YTVISFormatError
 
 
 def test_exact_masks_score_one_and_coarse_ones_less(toy_root):
@@ -30,7 +30,7 @@ def test_tracks_become_results_of_their_class_except_crowd(coarse_file):
 
 def test_tracks_of_videos_the_gt_lacks_are_an_error(toy_root):
     train = str(toy_root / 'annotations/train_coarse.json')
-    with pytest.raises(YTVISInputError, match='train_coarse.json: entry 0'):
+    with pytest.raises(YTVISFormatError, match='train_coarse.json: entry 0'):
         annotation_boundary_ap(train, str(toy_root / 'annotations/val_hq.json'))
 
 

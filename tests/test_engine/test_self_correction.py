@@ -20,11 +20,12 @@ from mmengine.hooks import Hook
 
 from mmvmt.datasets import ToyVISDataset
 from mmvmt.datasets.toy import make_toy_vis
-from mmvmt.datasets.ytvis_format import YTVISFormatError
 from mmvmt.engine import (AnnotationCorrector, SelfCorrection, SelfCorrectionState,
                           provenance_path)
 from mmvmt.registry import HOOKS
+from mmvmt.structures import YTVISFormatError
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.output_paths import OutputPathError
 
 register_all_modules()
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -265,6 +266,18 @@ def test_bad_coarse_file_fails_before_training_and_a_fix_is_taken_on_resume(toy_
 def driver_logs(sc):
     """The text of the driver's log files (one per run) in a self_correction folder."""
     return ''.join((sc / f).read_text() for f in sorted(os.listdir(sc)) if f.endswith('.log'))
+
+
+def test_a_work_dir_in_an_input_folder_is_refused_before_anything(toy_root, tmp_path):
+    annotations = tmp_path / 'data/annotations'
+    annotations.mkdir(parents=True)
+    coarse = annotations / 'train_coarse.json'
+    coarse.write_bytes((toy_root / 'annotations/train_coarse.json').read_bytes())
+    work = annotations / 'work'
+    with pytest.raises(OutputPathError, match='annotation folder of an input dataset'):
+        SelfCorrection(make_cfg(toy_root, work, **{
+            'self_correction.coarse_dataset.ann_file': str(coarse)})).run()
+    assert os.listdir(annotations) == ['train_coarse.json']
 
 
 def file_hashes(*roots):

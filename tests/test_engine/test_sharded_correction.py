@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle
 from mmvmt.engine import provenance_path
+from mmvmt.structures import segmentation_to_rle
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
