@@ -414,3 +414,48 @@ def test_dist_train_runs_every_round_and_corrects_as_one_process(tmp_path, one_t
     (single, ) = SelfCorrection(make_cfg(toy, one, num_rounds=1), resume=True).run()
     assert open(single, 'rb').read() == (sc / 'round_1/train_coarse.json').read_bytes()
     assert json.loads(open(provenance_path(single)).read())['num_processes'] == 1
+
+
+def test_paper_config_corrects_the_hq_ytvis_train_split(toy_root, tmp_path):
+    """#8: the paper's config corrects the coarse masks of the HQ-YTVIS train videos (not
+    all of YouTube-VIS 2019 train) and validates on the val videos' exact masks. Here a
+    YouTube-VIS-like train file of two toy videos: one in the train split, one in val."""
+    ytvis = json.loads((toy_root / 'annotations/train_coarse.json').read_text())
+    exact = {a['id']: a['segmentations'] for a in json.loads(
+        (toy_root / 'annotations/train_hq.json').read_text())['annotations']}
+    data = tmp_path / 'data'
+    (data / 'youtube_vis_2019').mkdir(parents=True)
+    (data / 'youtube_vis_2019/train.json').write_text(json.dumps(ytvis))
+    (data / 'hq_ytvis').mkdir()
+    for split, video in (('train', ytvis['videos'][0]), ('val', ytvis['videos'][1])):
+        anns = [dict(a, segmentations_refined=exact[a['id']]) for a in ytvis['annotations']
+                if a['video_id'] == video['id']]
+        (data / f'hq_ytvis/ytvis_hq-{split}.json').write_text(json.dumps(
+            dict(videos=[video], annotations=anns, categories=ytvis['categories'])))
+    tool = osp.join(ROOT, 'tools/dataset_converters/hq_ytvis_coarse.py')
+    proc = subprocess.run([sys.executable, tool, str(data / 'youtube_vis_2019/train.json'),
+                           str(data / 'hq_ytvis'), str(data / 'hq_ytvis_coarse')],
+                          env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs/self_correction/vmt_r50_8xb2-12e_self-correction_ovis-to-hq-ytvis.py'))
+    frames = dict(img_path=str(toy_root / 'train/JPEGImages'))
+    cfg.merge_from_dict({
+        'work_dir': str(tmp_path / 'work'),
+        'self_correction.coarse_dataset.data_root': f'{data}/',
+        'self_correction.coarse_dataset.data_prefix': frames,
+        'self_correction.validation.coarse_dataset.data_root': f'{data}/',
+        'self_correction.validation.coarse_dataset.data_prefix': frames,
+        'self_correction.validation.gt_ann_file': str(data / 'hq_ytvis/ytvis_hq-val.json'),
+    })
+    sc = SelfCorrection(cfg)
+    assert sc.num_rounds == 4 and sc.validation['min_delta'] > 0
+    train = json.loads(open(sc.input_ann_file).read())
+    assert [v['id'] for v in train['videos']] == [ytvis['videos'][0]['id']]
+    assert {a['id'] for a in train['annotations']} == {
+        a['id'] for a in ytvis['annotations'] if a['video_id'] == ytvis['videos'][0]['id']}
+    # Everything a round reads is checked; the val video's coarse masks score below its
+    # exact ones (read from segmentations_refined).
+    assert 0 < sc.check_inputs() < 1
