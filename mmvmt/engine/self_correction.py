@@ -30,7 +30,7 @@ Rounds (``cfg.self_correction.num_rounds``, 4 in the paper):
   k-1's output after that, into a new file;
 * with ``validation``, every round also corrects held-out coarse annotations the same way
   and scores them against their exact masks (AP^B); the run stops early when a round gains
-  less than ``min_delta`` (:mod:`.correction_validation`).
+  less than ``min_delta`` (:mod:`.correction_validation`), and stays stopped when resumed.
 
 Before round 1 trains, everything the rounds will read is checked: the coarse file in full
 (every entry and mask, as the corrector parses it) and every frame file, the validation
