@@ -196,6 +196,12 @@ class SelfCorrection:
         self._runner = self._loaded = None
         outputs = [state.output_of(k) for k in state.finished_rounds()]
         self._log(f'Self-correction finished after round {len(outputs)}: {outputs[-1]}')
+        scores = [(r['validation']['boundary_AP'], r['round']) for r in state.rounds
+                  if r.get('validation')]
+        if scores:
+            best_ap, best = max(scores)
+            self._log(f'Best validation AP^B: round {best} ({best_ap:.4f}; the coarse '
+                      f'annotations {state.validation_baseline:.4f})')
         return outputs
 
     # ------------------------------------------------------------------ checks

@@ -345,6 +345,8 @@ def test_validation_follows_the_rounds_and_is_logged(two_rounds):
             f'{state.validation_baseline:.4f}, gain {val1["gain"]:+.4f}; stop when the gain '
             '< min_delta -1.0): last round') in log  # the first run had one round
     assert f'Round 2 validation AP^B {val2["boundary_AP"]:.4f} (round 1: ' in log
+    best = max((val1['boundary_AP'], 1), (val2['boundary_AP'], 2))
+    assert f'Best validation AP^B: round {best[1]} ({best[0]:.4f};' in log
 
 
 def test_rounds_stop_when_validation_ap_saturates(toy_root, tmp_path):
