@@ -258,7 +258,8 @@ class SelfCorrection:
             state.save()
             self._log(f'Started self-correction of {self.input_ann_file}: inputs checked'
                       + ('' if baseline is None else f', validation AP^B of the coarse '
-                         f'annotations {baseline:.4f}'))
+                         f'annotations {baseline:.4f}; the rounds stop after round k when '
+                         f'AP^B(k) - AP^B(k-1) < min_delta {self.validation["min_delta"]}'))
             return state
         if not self.resume:
             raise FileExistsError(
