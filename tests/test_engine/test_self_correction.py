@@ -472,3 +472,33 @@ def test_paper_config_corrects_the_hq_ytvis_train_split(toy_root, tmp_path):
     # Everything a round reads is checked; the val video's coarse masks score below its
     # exact ones (read from segmentations_refined).
     assert 0 < sc.check_inputs() < 1
+
+
+def test_run_interrupted_in_validation_resumes_there(toy_root, tmp_path, monkeypatch):
+    """Interrupted after the validation file was written but before it was scored: the
+    resumed run keeps that file (same checkpoint and input), scores it and goes on."""
+    module = sys.modules[SelfCorrection.__module__]
+    score = module.annotation_boundary_ap
+
+    def fail_on_corrected(ann_file, *args):
+        if 'round_1' in ann_file:
+            raise Interrupted('scoring')
+        return score(ann_file, *args)
+
+    cfg = make_cfg(toy_root, tmp_path, num_rounds=1, **validation(toy_root, min_delta=0.0))
+    with monkeypatch.context() as m:
+        m.setattr(module, 'annotation_boundary_ap', fail_on_corrected)
+        with pytest.raises(Interrupted):
+            SelfCorrection(cfg).run()
+    sc = tmp_path / 'self_correction'
+    state = SelfCorrectionState.load(str(sc / 'state.json'))
+    assert (state.round, state.stage) == (1, 'validate')
+    val_file = sc / 'round_1/val/val_coarse.json'
+    val_sha = sha256(val_file)
+
+    SelfCorrection(cfg, resume=True).run()
+    state = SelfCorrectionState.load(str(sc / 'state.json'))
+    assert (state.round, state.stage) == (2, 'train')
+    assert state.rounds[0]['validation']['ann_file'] == str(val_file)
+    assert sha256(val_file) == val_sha
+    assert f'{val_file} was already written' in driver_logs(sc)
