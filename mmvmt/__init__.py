@@ -1,7 +1,10 @@
-"""mmvmt: Video Mask Transfiner and the HQ-YTVIS benchmark tools for OpenMMLab 2.0."""
-from .utils.compat import apply_compat_patches
-from .version import __version__
+"""mmvmt: Video Mask Transfiner and the HQ-YTVIS benchmark tools for OpenMMLab 2.0.
 
-apply_compat_patches()
+Importing the package is cheap (no torch, mmdet or mmengine): the offline tools that need
+only the YouTube-VIS format and the metric's pure functions start in a fraction of a second.
+The modules that register classes are imported through :mod:`mmvmt.registry` (its
+``locations``) or :func:`mmvmt.utils.register_all_modules`.
+"""
+from .version import __version__
 
 __all__ = ['__version__']

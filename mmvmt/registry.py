@@ -21,6 +21,12 @@ from mmdet.registry import VISBACKENDS as MMDET_VISBACKENDS
 from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
 from mmengine.registry import Registry
 
+from .utils.compat import apply_compat_patches
+
+# Every mmvmt module that builds or loads torch objects imports this one, and so does
+# mmengine for the scope 'mmvmt': the place to fix torch's checkpoint loading once.
+apply_compat_patches()
+
 DATASETS = Registry('dataset', parent=MMDET_DATASETS, scope='mmvmt',
                     locations=['mmvmt.datasets'])
 DATA_SAMPLERS = Registry('data sampler', parent=MMDET_DATA_SAMPLERS, scope='mmvmt',
@@ -31,9 +37,9 @@ MODELS = Registry('model', parent=MMDET_MODELS, scope='mmvmt', locations=['mmvmt
 TASK_UTILS = Registry('task util', parent=MMDET_TASK_UTILS, scope='mmvmt',
                       locations=['mmvmt.models'])
 METRICS = Registry('metric', parent=MMDET_METRICS, scope='mmvmt',
-                   locations=['mmvmt.evaluation'])
+                   locations=['mmvmt.evaluation.metrics'])
 EVALUATOR = Registry('evaluator', parent=MMDET_EVALUATOR, scope='mmvmt',
-                     locations=['mmvmt.evaluation'])
+                     locations=['mmvmt.evaluation.metrics'])
 HOOKS = Registry('hook', parent=MMDET_HOOKS, scope='mmvmt', locations=['mmvmt.engine'])
 LOOPS = Registry('loop', parent=MMDET_LOOPS, scope='mmvmt', locations=['mmvmt.engine'])
 VISUALIZERS = Registry('visualizer', parent=MMDET_VISUALIZERS, scope='mmvmt',

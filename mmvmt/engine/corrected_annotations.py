@@ -11,6 +11,8 @@ from typing import Dict, List, Optional
 
 import pycocotools.mask as mask_utils
 
+from mmvmt.structures import to_json_rle
+
 
 def corrected_annotations(official: dict, rles_by_ann: Dict[int, List[Optional[dict]]],
                           segm_key: str = 'segmentations', source: str = '<json>') -> dict:
@@ -50,15 +52,9 @@ def corrected_annotations(official: dict, rles_by_ann: Dict[int, List[Optional[d
         areas = [None if r is None else int(mask_utils.area(r)) for r in rles]
         bboxes = [None if r is None else [float(v) for v in mask_utils.toBbox(r)]
                   for r in rles]
-        segm_out = [None if r is None else dict(size=[int(s) for s in r['size']],
-                                                 counts=_counts_str(r['counts']))
-                    for r in rles]
+        segm_out = [None if r is None else to_json_rle(r) for r in rles]
         out_anns.append({**ann, segm_key: segm_out, 'areas': areas, 'bboxes': bboxes})
     out = dict(official)
     if 'annotations' in official:
         out['annotations'] = out_anns
     return out
-
-
-def _counts_str(counts) -> str:
-    return counts.decode('ascii') if isinstance(counts, bytes) else counts

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from mmvmt.datasets import youtube_vis_dataset
-from mmvmt.datasets import YTVIS_2019_CLASSES, YTVIS_2021_CLASSES, YTVISFormatError
+from mmvmt.datasets import YTVIS_2019_CLASSES, YTVIS_2021_CLASSES
 from mmvmt.registry import DATASETS
+from mmvmt.structures import YTVISFormatError
 from mmvmt.utils import register_all_modules
 
 register_all_modules()

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from mmvmt.structures import encode_mask, segmentation_to_rle
 from .coarse import coarse_polygons
 from .shapes import CATEGORIES, EXTENTS, Pose, draw_mask
 from .textures import textured_image
@@ -179,14 +180,11 @@ def _annotate(visible: np.ndarray, track: _Track) -> Tuple[dict, dict]:
             coarse_rles.append(None)
             polygons.append(None)
             continue
-        hq_rles.append(mask_utils.encode(np.asfortranarray(mask.astype(np.uint8))))
+        hq_rles.append(encode_mask(mask))
         polys = coarse_polygons(mask, tolerance=track.tolerance, halo=track.halo)
         polygons.append(polys)
-        coarse_rles.append(mask_utils.merge(mask_utils.frPyObjects(polys, h, w)))
-    hq = dict(segmentations=[
-        None if r is None else dict(size=[int(s) for s in r['size']],
-                                    counts=r['counts'].decode('ascii')) for r in hq_rles],
-        **_areas_and_boxes(hq_rles))
+        coarse_rles.append(segmentation_to_rle(polys, h, w))
+    hq = dict(segmentations=hq_rles, **_areas_and_boxes(hq_rles))
     coarse = dict(segmentations=polygons, **_areas_and_boxes(coarse_rles))
     return hq, coarse
 

@@ -23,13 +23,12 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from mmvmt.structures import (YTVISAnnotations, YTVISResult, YTVISTrack, boundary_width,
+                              frames_to_rles, read_ytvis_annotations, read_ytvis_results)
 from .ap_accumulation import (AREA_RANGES, DEFAULT_MAX_DETS, IOU_THRESHOLDS, accumulate,
                               per_category_ap, summarize, summary_names)
-from .boundary import boundary_width
-from .rle import to_compressed_rle
 from .tube_iou import track_areas, tube_boundary_iou, tube_mask_iou
 from .video_matching import match_video
-from .ytvis_inputs import YTVISInputError, load_ground_truth, load_results, video_tasks
 
 IOU_TYPES = ('boundary', 'segm')
 
@@ -66,7 +65,8 @@ def evaluate_tube_ap(gt: Union[str, dict],
         (T, R, K, A, M) and ``recall`` (T, K, A, M).
 
     Raises:
-        YTVISInputError: On bad input, naming the file, the entry and the problem.
+        YTVISFormatError: On bad input, naming the file, the entry and the problem.
+        ValueError: On bad settings (``iou_types``, ``max_dets``, ``boundary_ratio``).
     """
     unknown = set(iou_types) - set(IOU_TYPES)
     if unknown or not iou_types:
@@ -75,11 +75,13 @@ def evaluate_tube_ap(gt: Union[str, dict],
     max_dets = [int(m) for m in max_dets]
     if len(max_dets) != 3 or max_dets != sorted(max_dets) or max_dets[0] < 1:
         raise ValueError(f'max_dets must be three ascending positive numbers, got {max_dets}')
-    gt_index = load_ground_truth(gt, use_refined_segm, gt_source)
-    per_video = load_results(results, gt_index, results_source)
-    tasks = video_tasks(gt_index, per_video)
-    del per_video
-    categories = gt_index['categories']
+    if not 0 < boundary_ratio < 1:
+        raise ValueError(f'boundary_ratio must be in (0, 1), got {boundary_ratio}')
+    segm_keys = ('segmentations_refined', 'segmentations') if use_refined_segm \
+        else ('segmentations', )
+    gt_index = read_ytvis_annotations(gt, gt_source, segm_keys)
+    tasks = video_tasks(gt_index, read_ytvis_results(results, gt_index, results_source))
+    categories = sorted(gt_index.categories, key=lambda c: c['id'])
     cat_index = {c['id']: k for k, c in enumerate(categories)}
     evaluate_one = partial(evaluate_video, category_index=cat_index, iou_types=tuple(iou_types),
                            boundary_ratio=boundary_ratio, max_det=max_dets[-1])
@@ -102,12 +104,32 @@ def evaluate_tube_ap(gt: Union[str, dict],
     return output
 
 
+def video_tasks(gt: YTVISAnnotations, results: List[YTVISResult]) -> List[dict]:
+    """One evaluation task per GT video, in ascending video id (the API's order).
+
+    Args:
+        gt (YTVISAnnotations): The checked ground truth.
+        results (list[YTVISResult]): The checked results.
+
+    Returns:
+        list[dict]: ``video_id``, ``height``, ``width``, ``gt`` (its tracks) and ``results``
+        (its result entries).
+    """
+    gt_by_video = gt.tracks_by_video()
+    res_by_video: Dict[int, List[YTVISResult]] = {}
+    for res in results:
+        res_by_video.setdefault(res.video_id, []).append(res)
+    return [dict(video_id=vid, height=gt.videos[vid].height, width=gt.videos[vid].width,
+                 gt=gt_by_video.get(vid, []), results=res_by_video.get(vid, []))
+            for vid in sorted(gt.videos)]
+
+
 def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[str, ...],
                    boundary_ratio: float, max_det: int) -> Dict[str, Dict[tuple, dict]]:
     """Match the results of one video to its GT, per category and area range.
 
     Args:
-        task (dict): One entry of ``video_tasks``.
+        task (dict): One entry of :func:`video_tasks`.
         category_index (dict): Category id -> index k in the sorted categories.
         iou_types (tuple[str]): 'boundary' and / or 'segm'.
         boundary_ratio (float): Boundary band width as a fraction of the frame diagonal.
@@ -118,17 +140,20 @@ def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[
         with GT or results in this video.
 
     Raises:
-        YTVISInputError: On a malformed mask, naming its entry and frame.
+        YTVISFormatError: On a malformed mask, naming its entry and frame.
     """
     height, width = task['height'], task['width']
     gt_tracks, gt_runs = _to_rles(task['gt'], height, width)
     dt_tracks, dt_runs = _to_rles(task['results'], height, width)
-    gt_avg = np.asarray([_avg_area(ann['areas']) for ann in task['gt']])
+    # GT: the file's areas (as the YouTube-VIS API), the masks' where the file has none.
+    gt_mask_areas = track_areas(gt_tracks).tolist()
+    gt_avg = np.asarray([_avg_area(ann.areas if ann.areas is not None else gt_mask_areas[i])
+                         for i, ann in enumerate(task['gt'])])
     dt_avg = np.asarray([_avg_area(areas) for areas in track_areas(dt_tracks).tolist()])
-    gt_cat = np.asarray([ann['category_id'] for ann in task['gt']], dtype=np.int64)
-    dt_cat = np.asarray([res['category_id'] for res in task['results']], dtype=np.int64)
-    dt_score = np.asarray([res['score'] for res in task['results']], dtype=np.float64)
-    crowd = np.asarray([ann['iscrowd'] for ann in task['gt']], dtype=bool)
+    gt_cat = np.asarray([ann.category_id for ann in task['gt']], dtype=np.int64)
+    dt_cat = np.asarray([res.category_id for res in task['results']], dtype=np.int64)
+    dt_score = np.asarray([res.score for res in task['results']], dtype=np.float64)
+    crowd = np.asarray([ann.iscrowd for ann in task['gt']], dtype=bool)
     band = boundary_width(height, width, boundary_ratio)
     floor = min(float(IOU_THRESHOLDS.min()), 1 - 1e-10)
 
@@ -154,20 +179,12 @@ def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[
     return out
 
 
-def _to_rles(entries: List[dict], height: int, width: int) -> Tuple[list, list]:
+def _to_rles(entries: List[Union[YTVISTrack, YTVISResult]], height: int,
+             width: int) -> Tuple[list, list]:
     """Checked compressed RLEs and run lengths of each entry's frames (None where null)."""
-    tracks, runs = [], []
-    for entry in entries:
-        converted = []
-        for t, segm in enumerate(entry['segmentations']):
-            try:
-                converted.append((None, None) if segm is None else
-                                 to_compressed_rle(segm, height, width))
-            except ValueError as e:
-                raise YTVISInputError(f'{entry["origin"]}[{t}]: {e}') from None
-        tracks.append([rle for rle, _ in converted])
-        runs.append([counts for _, counts in converted])
-    return tracks, runs
+    converted = [frames_to_rles(e.segmentations, height, width, e.source, e.entry)
+                 for e in entries]
+    return [rles for rles, _ in converted], [runs for _, runs in converted]
 
 
 def _avg_area(areas: Sequence[Optional[float]]) -> float:

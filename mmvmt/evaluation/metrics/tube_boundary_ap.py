@@ -28,8 +28,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmvmt.registry import METRICS
-from ..functional import (DEFAULT_MAX_DETS, evaluate_tube_ap, format_summary,
-                          to_compressed_rle)
+from mmvmt.structures import encode_masks, segmentation_to_rle
+from ..functional import DEFAULT_MAX_DETS, evaluate_tube_ap, format_summary
 
 _TITLES = {'boundary': 'Tube-Boundary AP (AP^B)', 'segm': 'Tube mask AP (AP^M)'}
 
@@ -194,15 +194,13 @@ class TubeBoundaryAP(BaseMetric):
             raise ValueError(f'video {get("video_id")} frame {get("frame_id")}: predicted '
                              f'masks have shape {masks.shape}, expected (K, {height}, {width})'
                              f' (the original frame size)')
-        rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0))) \
-            if len(masks) else []
         length = get('ori_video_length', None) or get('video_length')
         return dict(video_id=get('video_id'), frame_id=int(get('frame_id')),
                     length=int(length), height=height, width=width,
                     ids=_numpy(pred['instances_id']).tolist(),
                     scores=_numpy(pred['scores']).astype(float).tolist(),
                     labels=_numpy(pred['labels']).astype(int).tolist(),
-                    rles=[dict(size=r['size'], counts=r['counts'].decode()) for r in rles],
+                    rles=encode_masks(masks),
                     instances=None if self.ann_file else get('instances', []))
 
     def _video_record(self, frames: Dict[int, dict]) -> dict:
@@ -324,11 +322,12 @@ def _gt_tracks(frames: Dict[int, dict], length: int, height: int, width: int) ->
         for inst in frame['instances'] or []:
             if inst.get('mask') is None:
                 continue
-            rle, _ = to_compressed_rle(inst['mask'], height, width)
+            rle = segmentation_to_rle(inst['mask'], height, width, 'the data samples',
+                                      f'instance {inst["instance_id"]} frame {t}')
             track = tracks.setdefault(inst['instance_id'], dict(
                 label=int(inst['bbox_label']), iscrowd=int(inst.get('ignore_flag', 0)),
                 segmentations=[None] * length, areas=[None] * length))
-            track['segmentations'][t] = dict(size=rle['size'], counts=rle['counts'].decode())
+            track['segmentations'][t] = rle
             track['areas'][t] = float(mask_utils.area(rle))
     return list(tracks.values())
 

@@ -3,7 +3,8 @@ import pycocotools.mask as mask_utils
 import pytest
 from ytvis_fakes import encode
 
-from mmvmt.evaluation.functional import decode_rle_crop, parse_rle_counts, to_compressed_rle
+from mmvmt.structures import (check_segmentation, decode_rle_crop, encode_mask, encode_masks,
+                              parse_rle_counts, to_json_rle)
 
 
 def random_masks(n=30, seed=0):
@@ -35,43 +36,29 @@ def test_parse_counts_of_large_runs():
     assert counts.sum() == mask.size and counts[0] == 2000 * 2000 + 1500
 
 
-@pytest.mark.parametrize('kind', ['compressed', 'uncompressed'])
-def test_to_compressed_rle_round_trip(kind):
-    for mask in random_masks(seed=1):
-        rle, counts = to_compressed_rle(encode(mask, kind), *mask.shape)
-        assert isinstance(rle['counts'], bytes)
+def test_encode_mask_and_masks_give_json_rles_pycocotools_decodes():
+    masks = list(random_masks(12, seed=4))
+    for mask in masks:
+        rle = encode_mask(mask.astype(bool))
+        assert isinstance(rle['counts'], str) and rle['size'] == list(mask.shape)
         np.testing.assert_array_equal(mask_utils.decode(rle), mask)
-        assert counts.sum() == mask.size
+        assert rle == encode(mask, 'compressed')  # the independent encoder of the tests
+    stack = np.stack([m for m in masks if m.shape == masks[2].shape] * 3)
+    assert encode_masks(stack) == [encode_mask(m) for m in stack]
+    assert encode_masks(np.zeros((0, 4, 5), np.uint8)) == []
+    raw = mask_utils.encode(np.asfortranarray(masks[3]))
+    assert to_json_rle(raw) == encode_mask(masks[3])
+    assert isinstance(raw['counts'], bytes)  # the input is not changed
 
 
-def test_to_compressed_rle_polygons_as_pycocotools():
-    polys = [[1, 1, 8, 1, 8, 6], [2.5, 7, 9, 7, 9, 9, 2.5, 9]]
-    rle, _ = to_compressed_rle(polys, 10, 12)
-    expected = mask_utils.merge(mask_utils.frPyObjects(polys, 10, 12))
-    np.testing.assert_array_equal(mask_utils.decode(rle), mask_utils.decode(expected))
-
-
-@pytest.mark.parametrize('segm, message', [
-    ({'size': [5, 6], 'counts': 'PP1'}, 'differs from the video size'),
-    ({'size': [4, 6], 'counts': [3, 4]}, 'add up to 7 pixels'),
-    ({'size': [4, 6], 'counts': [3, -1, 22]}, 'non-negative integers'),
-    ({'size': [4, 6], 'counts': [3, 1.5, 19.5]}, 'non-negative integers'),
-    ({'size': [4, 6], 'counts': ['a', 'b']}, 'list of integers'),
-    ({'size': [4, 6], 'counts': '0\x7f'}, 'outside the range'),
-    ({'size': [4, 6], 'counts': '8'}, 'add up to 8 pixels'),
-    ({'size': [4, 6], 'counts': 'P'}, 'ends in the middle'),
-    ({'size': [4, 6], 'counts': '02A'}, 'negative run length'),
-    ({'size': [4, 6], 'counts': 7}, 'must be a string or a list'),
-    ({'size': [4, 6]}, 'missing'),
-    ('abc', 'must be a list of polygons'),
-    ([[1, 2, 3, 4]], 'at least 3 (x, y) pairs'),
-    ([[1, 2, 3, 4, 'x', 6]], 'non-numeric'),
-    ([[1, 2, 3, 4, float('nan'), 6]], 'NaN'),
-    ([], 'at least one polygon'),
+@pytest.mark.parametrize('counts, message', [
+    ('0é', 'non-ASCII'),
+    ('0' + 'o' * 11 + '1', 'larger than any frame'),
+    ('0' + 'o' * 12 + '1', 'more than 12 digits'),
 ])
-def test_to_compressed_rle_rejects(segm, message):
-    with pytest.raises(ValueError, match=message.replace('(', r'\(').replace(')', r'\)')):
-        to_compressed_rle(segm, 4, 6)
+def test_parse_counts_rejects(counts, message):
+    with pytest.raises(ValueError, match=message):
+        parse_rle_counts(counts)
 
 
 def test_decode_rle_crop_is_the_bounding_box():
@@ -92,7 +79,7 @@ def test_decode_rle_crop_is_the_bounding_box():
 
 def test_decode_rle_crop_with_zero_length_runs():
     # A valid but non-canonical uncompressed RLE: empty runs in the middle.
-    rle, counts = to_compressed_rle({'size': [3, 3], 'counts': [2, 0, 0, 2, 0, 5]}, 3, 3)
+    rle, counts = check_segmentation({'size': [3, 3], 'counts': [2, 0, 0, 2, 0, 5]}, 3, 3)
     crop, box = decode_rle_crop(counts, 3, 3)
     mask = mask_utils.decode(rle)
     assert box == (0, 0, 3, 3)  # pixel (2, 0), then columns 1 and 2

@@ -1,0 +1,78 @@
+"""The one rule for every path a tool writes: never onto an input, never where it cannot write.
+
+Tools call :func:`check_output_path` for each file or folder they will write, before any
+work starts, so that a mistyped option fails in a second with a clear message instead of
+replacing the ground truth with results, or raising a traceback after an hour's evaluation.
+
+An output path is refused when
+
+* it is, or resolves to (through symbolic links, or as a hard link to the same file), one of
+  the input files;
+* it lies inside one of the protected folders (a dataset's annotation folder given as input);
+* an existing file stands where a folder is needed (the output itself when a folder is
+  wanted, or one of its parents), or a folder stands where a file is wanted;
+* the deepest existing folder on its way is not writable.
+
+Nothing is created here; the tool creates its folders when it writes.
+"""
+import os
+import os.path as osp
+from typing import Iterable, Optional
+
+
+class OutputPathError(ValueError):
+    """An output path that would overwrite an input or cannot be written."""
+
+
+def check_output_path(path: str, *, inputs: Iterable[Optional[str]] = (),
+                      protected_dirs: Iterable[Optional[str]] = (), is_dir: bool = False,
+                      option: str = 'output') -> str:
+    """Check, before any work, that ``path`` can be written without touching an input.
+
+    Args:
+        path (str): The file (or, with ``is_dir``, the folder) the tool will write.
+        inputs (Iterable[str]): Files the tool reads; None entries are skipped.
+        protected_dirs (Iterable[str]): Folders nothing may be written into, e.g. the
+            annotation folders of the datasets the tool reads; None entries are skipped.
+        is_dir (bool): ``path`` is a folder the tool writes files into. Defaults to False.
+        option (str): How the user gave the path (e.g. ``'--out'``), for the message.
+
+    Returns:
+        str: The absolute, link-resolved path.
+
+    Raises:
+        OutputPathError: Saying which rule ``path`` breaks.
+    """
+    real = osp.realpath(path)
+    for inp in inputs:
+        if inp is None:
+            continue
+        if real == osp.realpath(inp) or (osp.exists(path) and osp.exists(inp)
+                                         and osp.samefile(path, inp)):
+            raise OutputPathError(f'{option} {path}: this is the input file {inp}; refusing '
+                                  'to overwrite an input (choose another output path)')
+    for folder in protected_dirs:
+        if folder is None:
+            continue
+        real_folder = osp.realpath(folder)
+        if osp.commonpath([real, real_folder]) == real_folder:
+            raise OutputPathError(f'{option} {path}: lies inside {folder}, the annotation '
+                                  'folder of an input dataset; outputs are never written '
+                                  'there (choose another output path)')
+    if osp.exists(real):
+        if is_dir != osp.isdir(real):
+            raise OutputPathError(f'{option} {path}: is an existing '
+                                  f'{"file" if is_dir else "folder"}; give a '
+                                  f'{"folder" if is_dir else "file"} path')
+        if not os.access(real, os.W_OK | (os.X_OK if is_dir else 0)):
+            raise OutputPathError(f'{option} {path}: exists and is not writable')
+        return real
+    existing = osp.dirname(real)
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        raise OutputPathError(f'{option} {path}: {existing} is a file, so nothing can be '
+                              'written below it')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputPathError(f'{option} {path}: the folder {existing} is not writable')
+    return real
