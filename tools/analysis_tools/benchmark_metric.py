@@ -12,8 +12,8 @@ a fresh process so that memory is measured cleanly:
   both, intersect; COCO loops), which works like the evaluator released with HQ-YTVIS;
 
 and prints seconds (the whole process's wall time; the evaluation's wall time, total and per
-video; CPU seconds of the process and its workers, which stay meaningful on a machine shared
-with other jobs), peak resident memory of the main process and of the largest worker, the
+video; CPU seconds of the process and its workers -- the evaluation's, for ``eval_vis`` the
+whole process's -- which stay meaningful on a machine shared with other jobs), peak resident memory of the main process and of the largest worker, the
 speed ratios, and whether all 24 summary numbers agree.
 
 Example::
