@@ -6,6 +6,11 @@
 ``--eval`` picks registered metrics by short name and replaces the config's test evaluator
 (the habit of mmtrack 0.x, kept on the mmengine runner); ``--format-only`` writes the
 YouTube-VIS results JSON (and zip) without evaluating, e.g. for a challenge server.
+
+Before any work: output paths that are an input (the config, the checkpoint, an annotation
+file) or lie in a dataset's annotation folder are refused, and so is a checkpoint whose keys
+do not fit the model (beyond the config's ``allow_checkpoint_mismatch = dict(missing=[...],
+unexpected=[...])`` patterns) unless ``--allow-partial-checkpoint``.
 """
 import argparse
 import os
@@ -17,7 +22,10 @@ from terminaltables import AsciiTable
 
 from mmvmt.evaluation.metrics.short_names import build_eval_metrics
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.checkpoint_keys import CheckpointKeysHook, CheckpointMismatchError
 from mmvmt.utils.launch import load_config
+from mmvmt.utils.output_paths import (OutputPathError, annotation_folders, check_output_path,
+                                      config_annotation_paths)
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,6 +41,10 @@ def parse_args() -> argparse.Namespace:
         '--format-only', action='store_true',
         help='only write the results file(s) (with --outfile-prefix), do not evaluate')
     parser.add_argument('--outfile-prefix', help='prefix of the written results files')
+    parser.add_argument(
+        '--allow-partial-checkpoint', action='store_true',
+        help='test even if the checkpoint lacks keys of the model, holds others or tensors '
+        'of other shapes (by default the run stops before testing)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, "key=value" pairs')
@@ -77,6 +89,24 @@ def metrics_table(metrics: Dict[str, float]) -> str:
     return AsciiTable(table, title='test metrics').table
 
 
+def check_outputs(args: argparse.Namespace, cfg) -> None:
+    """Refuse, before any work, output paths that would replace an input or cannot be written.
+
+    Raises:
+        OutputPathError: Naming the option and the rule it breaks.
+    """
+    ann_paths = config_annotation_paths(cfg)
+    rules = dict(inputs=ann_paths + [args.config, args.checkpoint],
+                 protected_dirs=annotation_folders(ann_paths))
+    evaluators = cfg.get('test_evaluator') or []
+    for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
+        # --outfile-prefix has been put into every metric; a config may set its own.
+        prefix = metric.get('outfile_prefix')
+        for suffix in ('.json', '.submission_file.zip') if prefix else ():
+            check_output_path(prefix + suffix, option='--outfile-prefix', **rules)
+    check_output_path(cfg.work_dir, is_dir=True, option='--work-dir', **rules)
+
+
 def _fmt(value) -> str:
     if value is None:
         return ''
@@ -101,8 +131,21 @@ def main() -> None:
             if args.outfile_prefix:
                 metric['outfile_prefix'] = args.outfile_prefix
 
+    try:
+        check_outputs(args, cfg)
+    except OutputPathError as e:
+        raise SystemExit(f'error: {e}')
+
     runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    if not args.allow_partial_checkpoint:
+        allowed = cfg.get('allow_checkpoint_mismatch') or {}
+        runner.register_hook(CheckpointKeysHook(allowed.get('missing', ()),
+                                                allowed.get('unexpected', ()),
+                                                source=args.checkpoint))
+    try:
+        metrics = runner.test()
+    except CheckpointMismatchError as e:
+        raise SystemExit(f'error: {e}; pass --allow-partial-checkpoint to test it anyway')
     if metrics:
         print(metrics_table(metrics))
 

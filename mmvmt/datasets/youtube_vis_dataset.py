@@ -1,5 +1,4 @@
 """YouTube-VIS 2019 / 2021 read from the official annotation JSON."""
-import os
 import os.path as osp
 from collections import defaultdict
 from typing import List, Optional, Sequence
@@ -9,7 +8,7 @@ from mmdet.datasets import BaseVideoDataset
 from mmengine.logging import print_log
 
 from mmvmt.registry import DATASETS
-from mmvmt.structures import YTVISFormatError, load_json, ytvis_to_cocovid
+from mmvmt.structures import YTVISFormatError, escapes_root, load_json, ytvis_to_cocovid
 
 YTVIS_2019_CLASSES = (
     'person', 'giant_panda', 'lizard', 'parrot', 'skateboard', 'sedan', 'ape', 'dog',
@@ -161,14 +160,9 @@ class YTVISFormatDataset(BaseVideoDataset):
         return info
 
     def _check_inside_root(self, images: List[dict]) -> None:
-        """Refuse frame names that are absolute or climb out of the image folder.
-
-        The check is on the names as written (``..`` resolved, links not followed): a
-        folder of links that the user set up inside the image folder stays readable.
-        """
+        """Refuse frame names that are absolute or climb out of the image folder."""
         for image in images:
-            name = osp.normpath(image['file_name'])
-            if osp.isabs(name) or name == os.pardir or name.startswith(os.pardir + os.sep):
+            if escapes_root(image['file_name']):
                 raise YTVISFormatError(
                     self.ann_file, f'video {image["video_id"]} file_names[{image["frame_id"]}]',
                     f'"{image["file_name"]}" leads outside the image folder '

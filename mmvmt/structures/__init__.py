@@ -11,18 +11,18 @@ from .boundary import boundary_width, mask_boundary, rle_mask_boundary
 from .cocovid import ytvis_to_cocovid
 from .format_error import YTVISFormatError
 from .rle import (RLE, crop_runs, decode_rle_crop, encode_mask, encode_masks, fill_runs,
-                  parse_rle_counts, to_json_rle)
+                  parse_rle_counts, to_json_rle, track_areas_and_boxes)
 from .segmentation import check_segmentation, frames_to_rles, segmentation_to_rle
 from .ytvis import (MAX_FRAME_SIDE, YTVISAnnotations, YTVISResult, YTVISTrack, YTVISVideo,
-                    finite_float, is_number, load_json, read_ytvis_annotations,
+                    escapes_root, finite_float, is_number, load_json, read_ytvis_annotations,
                     read_ytvis_results)
 
 __all__ = [
     'BDD100K_MOTS_CLASSES', 'MAX_FRAME_SIDE', 'RLE', 'YTVISAnnotations', 'YTVISFormatError',
     'YTVISResult', 'YTVISTrack', 'YTVISVideo', 'bdd100k_mots_config', 'boundary_width',
     'check_segmentation', 'crop_runs', 'decode_rle_crop', 'encode_mask', 'encode_masks',
-    'fill_runs', 'finite_float', 'frames_to_rles', 'is_number', 'load_bdd100k_mots_frames',
-    'load_json', 'mask_boundary', 'parse_rle_counts', 'read_ytvis_annotations',
-    'read_ytvis_results', 'rle_mask_boundary', 'segmentation_to_rle', 'to_json_rle',
-    'ytvis_to_cocovid'
+    'escapes_root', 'fill_runs', 'finite_float', 'frames_to_rles', 'is_number',
+    'load_bdd100k_mots_frames', 'load_json', 'mask_boundary', 'parse_rle_counts',
+    'read_ytvis_annotations', 'read_ytvis_results', 'rle_mask_boundary', 'segmentation_to_rle',
+    'to_json_rle', 'track_areas_and_boxes', 'ytvis_to_cocovid'
 ]

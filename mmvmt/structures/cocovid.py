@@ -47,6 +47,9 @@ def ytvis_to_cocovid(official: dict, source: str = '<json>',
     Raises:
         YTVISFormatError: On any entry or mask that breaks the format.
     """
+    if not isinstance(official, dict):  # a str would be taken for a path
+        raise YTVISFormatError(source, None, 'expected a JSON object with "videos", '
+                               f'"categories" and "annotations", got {type(official).__name__}')
     checked = read_ytvis_annotations(official, source, segm_keys, default_classes)
     out = dict(categories=checked.categories, videos=[], images=[], annotations=[])
     frame_image_ids = {}

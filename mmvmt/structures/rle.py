@@ -15,7 +15,7 @@ which is what the boundary band needs, and is the one place that encodes masks.
 
 Shape shorthand: H, W frame height and width; R number of runs.
 """
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -70,6 +70,21 @@ def to_json_rle(rle: Dict[str, Any]) -> RLE:
                 counts=counts.decode('ascii') if isinstance(counts, bytes) else counts)
 
 
+def track_areas_and_boxes(rles: Sequence[Optional[Dict[str, Any]]]) -> Dict[str, list]:
+    """A track's per-frame ``areas`` and ``bboxes`` as YouTube-VIS files hold them.
+
+    Args:
+        rles (Sequence[dict | None]): T compressed RLEs, None where the object is absent.
+
+    Returns:
+        dict: ``areas`` (T ints or None) and ``bboxes`` (T ``[x, y, w, h]`` float lists or
+        None), ready to be merged into an annotation.
+    """
+    return dict(
+        areas=[None if r is None else int(mask_utils.area(r)) for r in rles],
+        bboxes=[None if r is None else [float(v) for v in mask_utils.toBbox(r)] for r in rles])
+
+
 def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
     """Decode the counts of a compressed RLE string.
 
@@ -80,8 +95,8 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
         np.ndarray: Run lengths of shape (R,), int64, alternating 0s and 1s.
 
     Raises:
-        ValueError: On characters outside the alphabet (or non-ASCII), a truncated last count, a count
-            larger than any frame, or a negative run length.
+        ValueError: On characters outside the alphabet (or non-ASCII), a truncated last
+            count, a count larger than any frame, or a negative run length.
     """
     if isinstance(counts, str):
         # pycocotools encodes a str as UTF-8: a non-ASCII character is several bytes there.

@@ -1,6 +1,6 @@
 """One frame's segmentation in a YouTube-VIS file, checked and brought to compressed RLE.
 
-A segmentation is one of three kinds (see FACTS.md):
+A segmentation is one of three kinds (the COCO / YouTube-VIS conventions):
 
 * polygons ``[[x1, y1, x2, y2, ...], ...]`` in pixel coordinates;
 * an uncompressed RLE ``{'size': [H, W], 'counts': [int, ...]}``;

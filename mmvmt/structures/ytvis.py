@@ -1,6 +1,6 @@
 """Reading and checking YouTube-VIS annotation and result files (2019 / 2021, OVIS, HQ-YTVIS).
 
-Layouts (see FACTS.md)::
+Layouts (as released with YouTube-VIS; OVIS and HQ-YTVIS use the same)::
 
     annotations: {videos:      [{id, height, width, length and / or file_names[T]}],
                   categories:  [{id, name}],
@@ -22,6 +22,8 @@ Optional fields: ``annotations`` (absent in the ``valid`` / ``test`` files of Yo
 """
 import json
 import math
+import os
+import os.path as osp
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -106,22 +108,44 @@ def load_json(path_or_obj: Any, source: Optional[str] = None) -> Any:
         source (str, optional): Name for messages; defaults to the path.
 
     Returns:
-        The loaded content.
+        dict | list: The loaded content.
 
     Raises:
-        YTVISFormatError: If the file is not valid UTF-8 JSON.
+        YTVISFormatError: If the file is not valid UTF-8 JSON or holds neither an object nor
+            a list (a string read back would be taken for a path).
         OSError: If it cannot be read.
     """
     if not isinstance(path_or_obj, str):
         return path_or_obj
+    source = source or path_or_obj
     with open(path_or_obj, 'rb') as f:
         text = f.read()
     try:
-        return json.loads(text)
+        content = json.loads(text)
     except (ValueError, RecursionError) as e:
         # ValueError covers bad JSON, bad UTF-8 and integers too long to convert.
-        raise YTVISFormatError(source or path_or_obj, None,
-                               f'not a valid JSON file: {e}') from None
+        raise YTVISFormatError(source, None, f'not a valid JSON file: {e}') from None
+    if not isinstance(content, (dict, list)):
+        raise YTVISFormatError(source, None, 'expected a JSON object or list, got '
+                               f'{_kind(content)}')
+    return content
+
+
+def escapes_root(file_name: str) -> bool:
+    """Whether a ``file_names`` entry is absolute or climbs out of its folder with ``..``.
+
+    The check is on the name as written (``..`` resolved, links not followed): links that a
+    user set up inside the image folder stay readable; a name in a downloaded JSON cannot
+    reach files elsewhere.
+
+    Args:
+        file_name (str): A frame path from a video's ``file_names``.
+
+    Returns:
+        bool: True if reading it would leave the image folder.
+    """
+    name = osp.normpath(file_name)
+    return osp.isabs(name) or name == os.pardir or name.startswith(os.pardir + os.sep)
 
 
 def read_ytvis_annotations(ann: Union[str, dict], source: Optional[str] = None,

@@ -13,11 +13,13 @@ An output path is refused when
   wanted, or one of its parents), or a folder stands where a file is wanted;
 * the deepest existing folder on its way is not writable.
 
-Nothing is created here; the tool creates its folders when it writes.
+Nothing is created here; the tool creates its folders when it writes. For a tool driven by a
+config, :func:`config_annotation_paths` lists the annotation files it reads and
+:func:`annotation_folders` the folders to protect.
 """
 import os
 import os.path as osp
-from typing import Iterable, Optional
+from typing import Any, Iterable, List, Mapping, Optional
 
 
 class OutputPathError(ValueError):
@@ -76,3 +78,48 @@ def check_output_path(path: str, *, inputs: Iterable[Optional[str]] = (),
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OutputPathError(f'{option} {path}: the folder {existing} is not writable')
     return real
+
+
+def config_annotation_paths(cfg: Mapping) -> List[str]:
+    """Every ``ann_file`` a config reads (its datasets' and metrics'), as given on disk.
+
+    A dataset's ``ann_file`` is joined with its ``data_root`` when relative, as mmengine's
+    ``BaseDataset`` does; a metric's is taken as it is.
+
+    Args:
+        cfg (Mapping | mmengine.Config): The full config.
+
+    Returns:
+        list[str]: The paths, without repeats, in the order found.
+    """
+    found: List[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            ann_file = node.get('ann_file')
+            if isinstance(ann_file, str) and ann_file:
+                root = node.get('data_root')
+                path = osp.join(root, ann_file) if isinstance(root, str) else ann_file
+                if path not in found:
+                    found.append(path)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    # An mmengine Config is not a Mapping (its sections are).
+    walk(cfg if isinstance(cfg, Mapping) else dict(cfg.items()))
+    return found
+
+
+def annotation_folders(ann_paths: Iterable[str]) -> List[str]:
+    """The folders that hold the given annotation files (a folder given stands for itself).
+
+    Args:
+        ann_paths (Iterable[str]): Annotation files or label folders.
+
+    Returns:
+        list[str]: One folder per path, to pass as ``protected_dirs``.
+    """
+    return [p if osp.isdir(p) else osp.dirname(osp.abspath(p)) for p in ann_paths]

@@ -4,7 +4,7 @@ import pytest
 from ytvis_fakes import encode
 
 from mmvmt.structures import (check_segmentation, decode_rle_crop, encode_mask, encode_masks,
-                              parse_rle_counts, to_json_rle)
+                              parse_rle_counts, to_json_rle, track_areas_and_boxes)
 
 
 def random_masks(n=30, seed=0):
@@ -84,3 +84,11 @@ def test_decode_rle_crop_with_zero_length_runs():
     mask = mask_utils.decode(rle)
     assert box == (0, 0, 3, 3)  # pixel (2, 0), then columns 1 and 2
     np.testing.assert_array_equal(crop, mask)
+
+
+def test_track_areas_and_boxes_by_hand():
+    mask = np.zeros((5, 7), np.uint8)
+    mask[1:3, 2:6] = 1  # 2 rows x 4 columns at x=2, y=1
+    out = track_areas_and_boxes([encode_mask(mask), None, encode_mask(np.zeros((5, 7)))])
+    assert out == dict(areas=[8, None, 0], bboxes=[[2.0, 1.0, 4.0, 2.0], None,
+                                                   [0.0, 0.0, 0.0, 0.0]])

@@ -102,8 +102,8 @@ from mmvmt.evaluation.functional import evaluate_tube_ap
 from mmvmt.structures import YTVISFormatError, ytvis_to_cocovid
 gt = dict(videos=[dict(id=1, height=720, width=1280, file_names=['v/0.jpg'])],
           categories=[dict(id=1, name='a')],
-          annotations=[dict(id=1, video_id=1, category_id=1, areas=[10],
-                            segmentations=[[[{coordinate}, {coordinate}, -{coordinate}, 5, 7, 7]]])])
+          annotations=[dict(id=1, video_id=1, category_id=1, areas=[10], segmentations=[
+              [[{coordinate}, {coordinate}, -{coordinate}, 5, 7, 7]]])])
 for run in (lambda: evaluate_tube_ap(gt, [], gt_source='gt.json'),
             lambda: ytvis_to_cocovid(gt, 'gt.json')):
     try:

@@ -8,7 +8,8 @@ from plain_tube_ap import plain_evaluate
 from ytvis_fakes import encode
 
 from mmvmt.evaluation.functional import evaluate_tube_ap, video_tasks
-from mmvmt.structures import YTVISFormatError, read_ytvis_annotations, read_ytvis_results
+from mmvmt.structures import (YTVISFormatError, escapes_root, load_json,
+                              read_ytvis_annotations, read_ytvis_results, ytvis_to_cocovid)
 
 
 def dataset():
@@ -156,6 +157,21 @@ def test_unreadable_json_is_the_format_error(tmp_path, text):
         read_ytvis_annotations(str(path))
 
 
+@pytest.mark.parametrize('text, kind', [(b'"other.json"', 'str'), (b'7', 'int'),
+                                        (b'null', 'null')])
+def test_json_that_is_no_object_or_list_is_refused(tmp_path, text, kind):
+    path = tmp_path / 'gt.json'
+    path.write_bytes(text)
+    with pytest.raises(YTVISFormatError, match=f'gt.json: expected a JSON object or list, '
+                       f'got {kind}'):
+        load_json(str(path))
+    with pytest.raises(YTVISFormatError, match='expected a JSON object or list'):
+        read_ytvis_annotations(str(path))
+    # Loaded content is never taken for a path by the conversion.
+    with pytest.raises(YTVISFormatError, match='gt.json: expected a JSON object with'):
+        ytvis_to_cocovid('other.json', 'gt.json')
+
+
 def test_ground_truth_without_areas_uses_its_mask_areas():
     gt, results = dataset()
     for ann in gt['annotations']:  # the file's areas say "large"; the 12-pixel masks "small"
@@ -177,3 +193,11 @@ def test_valid_inputs_in_every_format_evaluate():
     for iou_type in ('boundary', 'segm'):
         np.testing.assert_allclose(list(out[iou_type]['stats'].values()),
                                    plain_evaluate(gt, results, iou_type), atol=1e-9)
+
+
+@pytest.mark.parametrize('name, outside', [
+    ('vid/00000.jpg', False), ('vid/../vid/00000.jpg', False), ('./a.jpg', False),
+    ('..', True), ('../a.jpg', True), ('vid/../../a.jpg', True), ('/etc/passwd', True),
+    ('..a/b.jpg', False)])
+def test_escapes_root(name, outside):
+    assert escapes_root(name) is outside

@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-from mmvmt.utils.output_paths import OutputPathError, check_output_path
+from mmvmt.utils.output_paths import (OutputPathError, annotation_folders, check_output_path,
+                                      config_annotation_paths)
 
 
 @pytest.fixture
@@ -66,3 +67,22 @@ def test_folders_files_and_unwritable_places_are_refused(tree):
                 check_output_path(str(locked / 'new' / 'm.json'))
         finally:
             locked.chmod(0o700)
+
+
+def test_config_annotation_paths_and_their_folders(tmp_path):
+    from mmengine.config import Config
+    (tmp_path / 'bdd' / 'bitmasks').mkdir(parents=True)
+    cfg = Config(dict(
+        train_dataloader=dict(dataset=dict(type='ConcatDataset', datasets=[
+            dict(data_root='data/a/', ann_file='annotations/train.json'),
+            dict(data_root=str(tmp_path / 'bdd'), ann_file='bitmasks')])),
+        test_dataloader=dict(dataset=dict(data_root='data/a/',
+                                          ann_file='annotations/train.json')),
+        test_evaluator=[dict(type='TubeBoundaryAP', ann_file='data/a/annotations/val.json'),
+                        dict(type='Other')]))
+    paths = config_annotation_paths(cfg)
+    assert paths == ['data/a/annotations/train.json', str(tmp_path / 'bdd' / 'bitmasks'),
+                     'data/a/annotations/val.json']
+    assert annotation_folders(paths) == [os.path.abspath('data/a/annotations'),
+                                         str(tmp_path / 'bdd' / 'bitmasks'),
+                                         os.path.abspath('data/a/annotations')]

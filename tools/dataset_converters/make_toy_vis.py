@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from mmvmt.datasets.toy import make_toy_vis
+from mmvmt.utils.output_paths import OutputPathError, check_output_path
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,8 +24,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        check_output_path(args.out, is_dir=True, option='--out')
         make_toy_vis(args.out, seed=args.seed, overwrite=args.force)
-    except FileExistsError as err:
+    except (FileExistsError, OutputPathError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     return 0

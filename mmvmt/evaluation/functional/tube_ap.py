@@ -1,10 +1,11 @@
 """Tube-Boundary AP (AP^B) and tube mask AP (AP^M) of YouTube-VIS-format GT and results.
 
-The semantics are those of the evaluator released with HQ-YTVIS (``../shared/FACTS.md``):
-the score of a (result, GT) pair is min(tube mask IoU, tube boundary IoU) for non-crowd GT
-and the tube mask IoU for crowd GT (AP^B), or the tube mask IoU alone (AP^M); then COCO
-matching and accumulation as in the YouTube-VIS API (``video_matching.py``,
-``ap_accumulation.py``).
+The semantics are those of the evaluator released with HQ-YTVIS
+(docs/notes/tube_boundary_ap.md): the score of a (result, GT) pair is min(tube mask IoU, tube
+boundary IoU) for non-crowd GT and the tube mask IoU for crowd GT (AP^B), or the tube mask
+IoU alone (AP^M); then COCO matching and accumulation as in the YouTube-VIS API
+(``video_matching.py``, ``ap_accumulation.py``). The inputs are read and checked by
+:mod:`mmvmt.structures`.
 
 Work is split by video, so memory holds one video's masks at a time and videos can be
 evaluated by several processes. Within a video, only the pairs whose tube mask IoU reaches
@@ -17,6 +18,7 @@ categories with GT (the released API raises IndexError in ``loadRes``).
 """
 import gc
 import multiprocessing
+import sys
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -68,15 +70,7 @@ def evaluate_tube_ap(gt: Union[str, dict],
         YTVISFormatError: On bad input, naming the file, the entry and the problem.
         ValueError: On bad settings (``iou_types``, ``max_dets``, ``boundary_ratio``).
     """
-    unknown = set(iou_types) - set(IOU_TYPES)
-    if unknown or not iou_types:
-        raise ValueError(f'iou_types must be a non-empty subset of {IOU_TYPES}, got '
-                         f'{list(iou_types)}')
-    max_dets = [int(m) for m in max_dets]
-    if len(max_dets) != 3 or max_dets != sorted(max_dets) or max_dets[0] < 1:
-        raise ValueError(f'max_dets must be three ascending positive numbers, got {max_dets}')
-    if not 0 < boundary_ratio < 1:
-        raise ValueError(f'boundary_ratio must be in (0, 1), got {boundary_ratio}')
+    max_dets = check_settings(iou_types, boundary_ratio, max_dets)
     segm_keys = ('segmentations_refined', 'segmentations') if use_refined_segm \
         else ('segmentations', )
     gt_index = read_ytvis_annotations(gt, gt_source, segm_keys)
@@ -102,6 +96,36 @@ def evaluate_tube_ap(gt: Union[str, dict],
                                                          per_category_ap(precision).tolist())},
             precision=precision, recall=recall)
     return output
+
+
+def check_settings(iou_types: Sequence[str], boundary_ratio: float,
+                   max_dets: Sequence[int]) -> List[int]:
+    """Check the evaluation settings (before any work, e.g. in a metric's ``__init__``).
+
+    Args:
+        iou_types (Sequence[str]): A non-empty subset of :data:`IOU_TYPES`.
+        boundary_ratio (float): In (0, 1).
+        max_dets (Sequence[int]): Three ascending positive integers.
+
+    Returns:
+        list[int]: ``max_dets`` as ints.
+
+    Raises:
+        ValueError: Naming the bad setting.
+    """
+    unknown = set(iou_types) - set(IOU_TYPES)
+    if unknown or not iou_types:
+        raise ValueError(f'iou_types must be a non-empty subset of {IOU_TYPES}, got '
+                         f'{list(iou_types)}')
+    if not (isinstance(boundary_ratio, (int, float)) and 0 < boundary_ratio < 1):
+        raise ValueError(f'boundary_ratio must be in (0, 1), got {boundary_ratio!r}')
+    integral = all(isinstance(m, (int, np.integer)) and not isinstance(m, bool)
+                   for m in max_dets)
+    if not (len(max_dets) == 3 and integral and min(max_dets) >= 1
+            and list(max_dets) == sorted(max_dets)):
+        raise ValueError(f'max_dets must be three ascending positive integers, got '
+                         f'{list(max_dets)}')
+    return [int(m) for m in max_dets]
 
 
 def video_tasks(gt: YTVISAnnotations, results: List[YTVISResult]) -> List[dict]:
@@ -196,8 +220,10 @@ def _avg_area(areas: Sequence[Optional[float]]) -> float:
 def _map(func, tasks: List[dict], nproc: int, progress: bool):
     bar = None
     if progress:
+        # Imported here: the offline tool starts faster without mmengine. The stream is given
+        # at call time; ProgressBar's default is the sys.stdout of its first import.
         from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(tasks))
+        bar = ProgressBar(len(tasks), file=sys.stdout)
     if nproc <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield func(task)
