@@ -38,6 +38,12 @@ from mmengine.registry import INFERENCERS as MMENGINE_INFERENCERS
 from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import Registry
 
+from .utils.compat import apply_compat_patches
+
+# Every mmvmt module that builds or loads torch objects imports this one, and so does
+# mmengine for the scope 'mmvmt': the place to fix torch's checkpoint loading once.
+apply_compat_patches()
+
 # Where mmvmt registers classes.
 DATASETS = Registry('dataset', parent=MMDET_DATASETS, scope='mmvmt',
                     locations=['mmvmt.datasets'])
@@ -49,9 +55,9 @@ MODELS = Registry('model', parent=MMDET_MODELS, scope='mmvmt', locations=['mmvmt
 TASK_UTILS = Registry('task util', parent=MMDET_TASK_UTILS, scope='mmvmt',
                       locations=['mmvmt.models'])
 METRICS = Registry('metric', parent=MMDET_METRICS, scope='mmvmt',
-                   locations=['mmvmt.evaluation'])
+                   locations=['mmvmt.evaluation.metrics'])
 EVALUATOR = Registry('evaluator', parent=MMDET_EVALUATOR, scope='mmvmt',
-                     locations=['mmvmt.evaluation'])
+                     locations=['mmvmt.evaluation.metrics'])
 HOOKS = Registry('hook', parent=MMDET_HOOKS, scope='mmvmt', locations=['mmvmt.engine'])
 LOOPS = Registry('loop', parent=MMDET_LOOPS, scope='mmvmt', locations=['mmvmt.engine'])
 VISUALIZERS = Registry('visualizer', parent=MMDET_VISUALIZERS, scope='mmvmt',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Distributed training with torchrun: bash tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
-# Without a GPU the processes use the gloo backend on the CPU.
+# Without a GPU the processes use the gloo backend on the CPU. A self-correction config runs
+# all its rounds (each trained and corrected by all processes; --resume continues a run).
 CONFIG=$1
 NPROCS=$2
 NNODES=${NNODES:-1}

@@ -26,7 +26,7 @@ import torch
 from mmengine.config import DictAction
 
 from mmvmt.engine import ResultRefiner, build_refiner, dump_json_atomic, file_sha256
-from mmvmt.evaluation.functional import YTVISInputError
+from mmvmt.structures import YTVISFormatError
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.output_paths import OutputPathError, annotation_folders, check_output_path
 
@@ -143,7 +143,7 @@ def main(argv=None) -> dict:
 
             refined, stats = refiner.refine_results(model, args.videos, args.img_root,
                                                     args.results, done=done, on_video=save)
-    except YTVISInputError as err:
+    except YTVISFormatError as err:
         raise SystemExit(f'refine_results: {err}')
     dump_json_atomic(refined, args.out)
     os.remove(progress_file)

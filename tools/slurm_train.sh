@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training on a Slurm cluster:
 #   GPUS=16 bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args...]
+# A self-correction config runs all its rounds (each trained and corrected by all tasks).
 set -x
 PARTITION=$1
 JOB_NAME=$2

@@ -10,6 +10,11 @@ YouTube-VIS results JSON (and zip) without evaluating, e.g. for a challenge serv
 ``--out`` also dumps the predictions (``.pkl``: per-frame instances with RLE masks;
 ``.json``: YouTube-VIS results); ``--show-dir`` draws the predicted frames with
 ``VISLocalVisualizer`` into ``<work_dir>/<timestamp>/<DIR>/<video>/<frame>.jpg``.
+
+Before any work: output paths that are an input (the config, the checkpoint, an annotation
+file) or lie in a dataset's annotation folder are refused, and so is a checkpoint whose keys
+do not fit the model (beyond the config's ``allow_checkpoint_mismatch = dict(missing=[...],
+unexpected=[...])`` patterns) unless ``--allow-partial-checkpoint``.
 """
 import argparse
 import os
@@ -24,6 +29,7 @@ from terminaltables import AsciiTable
 from mmvmt.evaluation.metrics import TubeBoundaryAP
 from mmvmt.evaluation.metrics.short_names import build_eval_metrics
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.checkpoint_keys import CheckpointKeysHook, CheckpointMismatchError
 from mmvmt.utils.launch import load_config
 from mmvmt.utils.output_paths import (OutputPathError, annotation_folders, check_output_path,
                                       config_annotation_paths)
@@ -52,6 +58,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--frame-interval', type=int,
         help='draw every N-th frame of a video (default 1 with --show-dir / --show)')
+    parser.add_argument(
+        '--allow-partial-checkpoint', action='store_true',
+        help='test even if the checkpoint lacks keys of the model, holds others or tensors '
+        'of other shapes (by default the run stops before testing)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, "key=value" pairs')
@@ -115,6 +125,10 @@ def check_outputs(args: argparse.Namespace, cfg) -> None:
     for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
         if metric.get('out_file_path'):
             check_output_path(metric['out_file_path'], option='--out', **rules)
+        # --outfile-prefix has been put into every metric; a config may set its own.
+        prefix = metric.get('outfile_prefix')
+        for suffix in ('.json', '.submission_file.zip') if prefix else ():
+            check_output_path(prefix + suffix, option='--outfile-prefix', **rules)
     if args.show_dir:
         # The hook writes into <work_dir>/<timestamp>/<show_dir> (or show_dir if absolute).
         check_output_path(osp.join(cfg.work_dir, args.show_dir), is_dir=True,
@@ -205,7 +219,15 @@ def main() -> None:
         raise SystemExit(f'error: {e}')
 
     runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    if not args.allow_partial_checkpoint:
+        allowed = cfg.get('allow_checkpoint_mismatch') or {}
+        runner.register_hook(CheckpointKeysHook(allowed.get('missing', ()),
+                                                allowed.get('unexpected', ()),
+                                                source=args.checkpoint))
+    try:
+        metrics = runner.test()
+    except CheckpointMismatchError as e:
+        raise SystemExit(f'error: {e}; pass --allow-partial-checkpoint to test it anyway')
     # Every rank gets the metrics; one summary is enough.
     if metrics and is_main_process():
         print(metrics_table(metrics, mask_sources(cfg.test_evaluator)))

@@ -2,6 +2,11 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
     bash tools/dist_train.sh CONFIG NUM_PROCS [args...]
+
+A config with a ``self_correction`` section (configs/self_correction/) runs all rounds of
+the iterative self-correction (mmvmt.engine.SelfCorrection), distributed like any training
+when launched by dist_train.sh / slurm_train.sh; ``--resume`` continues an interrupted run
+at its round and stage.
 """
 import argparse
 import os
@@ -9,6 +14,7 @@ import os
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
+from mmvmt.engine import SelfCorrection
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.launch import load_config
 
@@ -58,6 +64,13 @@ def main() -> None:
             raise RuntimeError(f'{args.config} has no `auto_scale_lr.base_batch_size`, '
                                'which --auto-scale-lr needs.')
         cfg.auto_scale_lr.enable = True
+    if cfg.get('self_correction') is not None:
+        if args.resume not in (None, 'auto'):
+            raise SystemExit('--resume takes no checkpoint for a self-correction config: it '
+                             'continues the run in the work dir at its round and stage.')
+        for round, path in enumerate(SelfCorrection(cfg, resume=args.resume == 'auto').run(), 1):
+            print(f'round {round}: {path}')
+        return
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

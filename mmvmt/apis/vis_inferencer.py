@@ -19,8 +19,8 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.structures import InstanceData
 from mmengine.utils import ProgressBar
 
-from mmvmt.evaluation.functional import encode_masks, frames_to_tracks, track_results
 from mmvmt.registry import DATASETS, INFERENCERS
+from mmvmt.structures import encode_masks, frames_to_tracks, track_results
 from mmvmt.visualization import VISLocalVisualizer
 from .video_input import VIDEO_EXTENSIONS, VideoFrames, VideoInput, read_video
 from .video_pipeline import VideoTestPipeline

@@ -1,16 +1,15 @@
 """Datasets of mmvmt: YouTube-VIS 2019/2021, HQ-YTVIS, OVIS, the toy data, BDD100K MOTS."""
 from . import toy
-from .bdd100k_mots_dataset import (BDD100K_MOTS_CLASSES, BDD100KMOTSDataset,
-                                   load_bdd100k_mots_frames)
+from .bdd100k_mots_dataset import BDD100K_MOTS_CLASSES, BDD100KMOTSDataset
 from .hq_ytvis_dataset import HQYTVISDataset
 from .ovis_dataset import OVIS_CLASSES, OVISDataset
 from .toy_vis_dataset import TOY_VIS_CLASSES, ToyVISDataset
 from .transforms import *  # noqa: F401,F403
 from .youtube_vis_dataset import (YTVIS_2019_CLASSES, YTVIS_2021_CLASSES, YouTubeVISDataset,
                                   YTVISFormatDataset)
-from .ytvis_format import YTVISFormatError, segmentation_to_rle, ytvis_to_cocovid
 
-__all__ = ['toy', 'BDD100K_MOTS_CLASSES', 'BDD100KMOTSDataset', 'load_bdd100k_mots_frames',
-           'HQYTVISDataset', 'OVISDataset', 'OVIS_CLASSES', 'ToyVISDataset',
-           'TOY_VIS_CLASSES', 'YouTubeVISDataset', 'YTVISFormatDataset', 'YTVIS_2019_CLASSES',
-           'YTVIS_2021_CLASSES', 'YTVISFormatError', 'segmentation_to_rle', 'ytvis_to_cocovid']
+__all__ = [
+    'toy', 'BDD100K_MOTS_CLASSES', 'BDD100KMOTSDataset', 'HQYTVISDataset', 'OVISDataset',
+    'OVIS_CLASSES', 'ToyVISDataset', 'TOY_VIS_CLASSES', 'YouTubeVISDataset',
+    'YTVISFormatDataset', 'YTVIS_2019_CLASSES', 'YTVIS_2021_CLASSES'
+]

@@ -3,13 +3,12 @@ import os.path as osp
 from collections import defaultdict
 from typing import List, Optional, Sequence
 
-import mmengine
 import mmengine.fileio as fileio
 from mmdet.datasets import BaseVideoDataset
 from mmengine.logging import print_log
 
 from mmvmt.registry import DATASETS
-from .ytvis_format import YTVISFormatError, ytvis_to_cocovid
+from mmvmt.structures import YTVISFormatError, escapes_root, load_json, ytvis_to_cocovid
 
 YTVIS_2019_CLASSES = (
     'person', 'giant_panda', 'lizard', 'parrot', 'skateboard', 'sedan', 'ape', 'dog',
@@ -31,10 +30,12 @@ class YTVISFormatDataset(BaseVideoDataset):
     """A video instance segmentation dataset in the official YouTube-VIS JSON layout.
 
     ``ann_file`` is the file as published (no conversion step): it is converted to CocoVID
-    in memory by :func:`~mmvmt.datasets.ytvis_format.ytvis_to_cocovid` and checked on the
-    way. Class names come from the file's ``categories`` (in id order) unless
-    ``metainfo=dict(classes=...)`` selects some by name; ``METAINFO['classes']`` is the
-    fallback for a file without categories.
+    in memory by :func:`~mmvmt.structures.ytvis_to_cocovid` and checked on the way. Frame
+    paths (``file_names``) must stay inside the image folder (``data_prefix['img_path']``):
+    an absolute name or one that climbs out with ``..`` is refused unless
+    ``allow_outside_root=True``. Class names come from the file's ``categories`` (in id
+    order) unless ``metainfo=dict(classes=...)`` selects some by name;
+    ``METAINFO['classes']`` is the fallback for a file without categories.
 
     Each item of ``data_list`` is one video: ``dict(video_id, video_name, video_length,
     images=[frame info, ...])``; a frame info has ``img_id``, ``img_path``, ``frame_id``,
@@ -56,6 +57,8 @@ class YTVISFormatDataset(BaseVideoDataset):
             (local paths only). Defaults to True.
         default_classes (Sequence[str], optional): Names of category ids 1..K for a file
             without ``categories``. Defaults to ``METAINFO['classes']``.
+        allow_outside_root (bool): Read frames whose ``file_names`` lead outside the image
+            folder. Defaults to False.
         **kwargs: Passed to :class:`mmdet.datasets.BaseVideoDataset`.
     """
 
@@ -63,8 +66,10 @@ class YTVISFormatDataset(BaseVideoDataset):
 
     def __init__(self, *args, segm_keys: Sequence[str] = ('segmentations', ),
                  check_frame_files: bool = True,
-                 default_classes: Optional[Sequence[str]] = None, **kwargs) -> None:
+                 default_classes: Optional[Sequence[str]] = None,
+                 allow_outside_root: bool = False, **kwargs) -> None:
         self.segm_keys = tuple(segm_keys)
+        self.allow_outside_root = allow_outside_root
         self.default_classes = default_classes or self.METAINFO.get('classes')
         self.check_frame_files = check_frame_files
         metainfo = kwargs.get('metainfo') or {}
@@ -78,9 +83,11 @@ class YTVISFormatDataset(BaseVideoDataset):
             list[dict]: One dict per video, frames in file order.
         """
         with fileio.get_local_path(self.ann_file, backend_args=self.backend_args) as path:
-            official = mmengine.load(path, file_format='json')
+            official = load_json(path, source=self.ann_file)
         cocovid = ytvis_to_cocovid(official, source=self.ann_file, segm_keys=self.segm_keys,
                                    default_classes=self.default_classes)
+        if not self.allow_outside_root:
+            self._check_inside_root(cocovid['images'])
         self.cat_ids = self._select_categories(cocovid['categories'])
         self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
 
@@ -119,7 +126,7 @@ class YTVISFormatDataset(BaseVideoDataset):
         id_by_name = {c['name']: c['id'] for c in ordered}
         missing = [n for n in self._metainfo['classes'] if n not in id_by_name]
         if missing:
-            raise YTVISFormatError(f'{self.ann_file}: categories: classes {missing} given in '
+            raise YTVISFormatError(self.ann_file, 'categories', f'classes {missing} given in '
                                    f'metainfo are not in the file; it has '
                                    f'{list(id_by_name)}')
         return [id_by_name[n] for n in self._metainfo['classes']]
@@ -151,6 +158,16 @@ class YTVISFormatDataset(BaseVideoDataset):
                                   ignore_flag=int(ann['iscrowd'])))
         info['instances'] = instances
         return info
+
+    def _check_inside_root(self, images: List[dict]) -> None:
+        """Refuse frame names that are absolute or climb out of the image folder."""
+        for image in images:
+            if escapes_root(image['file_name']):
+                raise YTVISFormatError(
+                    self.ann_file, f'video {image["video_id"]} file_names[{image["frame_id"]}]',
+                    f'"{image["file_name"]}" leads outside the image folder '
+                    f'{self.data_prefix.get("img_path")!r}; expected a path relative to it '
+                    '(pass allow_outside_root=True to the dataset to read it anyway)')
 
     def _check_frame_files(self, data_list: List[dict]) -> None:
         missing = [(v['video_id'], f['file_name'], f['img_path'])

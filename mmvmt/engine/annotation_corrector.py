@@ -33,7 +33,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmengine
 import numpy as np
-import pycocotools.mask as mask_utils
 import torch
 import torch.nn.functional as F
 from mmengine.dataset import Compose
@@ -41,8 +40,8 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle, ytvis_to_cocovid
 from mmvmt.registry import TRANSFORMS
+from mmvmt.structures import encode_frames, frames_to_masks, ytvis_to_cocovid
 from mmvmt.version import __version__
 from .atomic_json import dump_json_atomic, file_sha256
 from .confident_relabel import confident_relabel
@@ -164,26 +163,18 @@ class AnnotationCorrector:
             return {}, stats
         height, width, file_names = video['height'], video['width'], video['file_names']
         frames = self.load_frames(img_root, file_names)
-        coarse = torch.zeros(len(anns), len(file_names), height, width, dtype=torch.bool)
-        present = torch.zeros(len(anns), len(file_names), dtype=torch.bool)
-        for i, ann in enumerate(anns):
-            for t, segm in enumerate(ann[self.segm_key]):
-                if segm is None:
-                    continue
-                rle = segmentation_to_rle(segm, height, width, source,
-                                          f'annotation {ann["id"]} frame {t}')
-                coarse[i, t] = torch.from_numpy(mask_utils.decode(rle).astype(bool))
-                present[i, t] = True
+        masks, present = zip(*(frames_to_masks(ann[self.segm_key], height, width, source,
+                                               f'annotation {ann["id"]} {self.segm_key}')
+                               for ann in anns))
+        coarse = torch.from_numpy(np.stack(masks))
         corrected, region = correct_video_masks(model, frames, coarse, self.conf_thr,
                                                 self.max_tracks_per_pass)
         stats['pixels_added'] = int((corrected & ~coarse).sum())
         stats['pixels_removed'] = int((coarse & ~corrected).sum())
         stats['pixels_changed'] = stats['pixels_added'] + stats['pixels_removed']
         stats['pixels_refined'] = int(region.sum())
-        rles_by_ann = {
-            ann['id']: [_encode(corrected[i, t]) if present[i, t] else None
-                        for t in range(len(file_names))]
-            for i, ann in enumerate(anns)}
+        rles_by_ann = {ann['id']: encode_frames(corrected[i].numpy(), present[i])
+                       for i, ann in enumerate(anns)}
         return rles_by_ann, stats
 
     def check_format(self, official: dict, source: str) -> None:
@@ -208,6 +199,10 @@ class AnnotationCorrector:
             extra_provenance: Optional[dict] = None) -> dict:
         """Correct every video of ``ann_file`` and write ``out_file`` and its provenance.
 
+        The three steps (:meth:`read_input`, :meth:`correct_videos`, :meth:`write_output`)
+        are also called one by one by :func:`~mmvmt.engine.correct_sharded`, which splits
+        the videos across the processes of a distributed run.
+
         Args:
             model: An object with ``refine_masks`` (see :func:`correct_video_masks`; put in
                 eval mode here).
@@ -225,27 +220,78 @@ class AnnotationCorrector:
             YTVISFormatError: If ``ann_file`` breaks the format (e.g. a per-frame list whose
                 length is not the video's); checked before any video is refined.
         """
+        official, input_sha = self.read_input(ann_file, out_file)
+        rles_by_ann, per_video = self.correct_videos(model, official, official['videos'],
+                                                     img_root, ann_file)
+        return self.write_output(official, rles_by_ann, per_video, ann_file, input_sha,
+                                 img_root, out_file, extra_provenance)
+
+    def read_input(self, ann_file: str, out_file: str) -> Tuple[dict, str]:
+        """Load and check ``ann_file`` before any work; refuse an existing ``out_file``.
+
+        Returns:
+            tuple[dict, str]: The loaded official JSON and the file's SHA-256.
+        """
         if osp.exists(out_file):
             raise FileExistsError(f'{out_file} exists; corrected annotations are never '
                                   'overwritten (use a new work dir or round).')
         input_sha = file_sha256(ann_file)
         official = mmengine.load(ann_file, file_format='json')
         self.check_format(official, ann_file)
+        return official, input_sha
+
+    def correct_videos(self, model, official: dict, videos: Sequence[dict], img_root: str,
+                       source: str, progress: bool = True) -> Tuple[Dict[int, list], List[dict]]:
+        """Correct the tracks of ``videos`` (all or some videos of ``official``).
+
+        Args:
+            model: An object with ``refine_masks`` (put in eval mode here).
+            official (dict): The loaded, checked official JSON.
+            videos (Sequence[dict]): The video entries to correct.
+            img_root (str): Folder that the videos' ``file_names`` are relative to.
+            source (str): The input file, for messages.
+            progress (bool): Show a progress bar. Defaults to True.
+
+        Returns:
+            tuple[dict, list[dict]]: annotation id -> corrected RLEs per frame, and one
+            count dict per video (see :meth:`correct_video`), in the order of ``videos``.
+        """
         anns_by_video = {}
         for ann in official.get('annotations') or []:
             anns_by_video.setdefault(ann['video_id'], []).append(ann)
         if hasattr(model, 'eval'):
             model.eval()
-        print_log(f'Correcting {ann_file} ({len(official["videos"])} videos) with confidence '
-                  f'> {self.conf_thr}', 'current')
+        print_log(f'Correcting {len(videos)} of the {len(official["videos"])} videos of '
+                  f'{source} with confidence > {self.conf_thr}', 'current')
         rles_by_ann, per_video = {}, []
-        progress = ProgressBar(len(official['videos']))
-        for video in official['videos']:
+        bar = ProgressBar(len(videos)) if progress else None
+        for video in videos:
             rles, stats = self.correct_video(model, video, anns_by_video.get(video['id'], []),
-                                             img_root, ann_file)
+                                             img_root, source)
             rles_by_ann.update(rles)
             per_video.append(stats)
-            progress.update()
+            if bar is not None:
+                bar.update()
+        return rles_by_ann, per_video
+
+    def write_output(self, official: dict, rles_by_ann: Dict[int, list],
+                     per_video: List[dict], ann_file: str, input_sha: str, img_root: str,
+                     out_file: str, extra_provenance: Optional[dict] = None) -> dict:
+        """Write the corrected file and its provenance, atomically, never over a file.
+
+        Args:
+            official (dict): The loaded official JSON (the input).
+            rles_by_ann (dict): annotation id -> corrected RLEs per frame.
+            per_video (list[dict]): The counts of every video, in the input's order.
+            ann_file (str): The input file (checked unchanged after writing).
+            input_sha (str): Its SHA-256 when it was read.
+            img_root (str): The image folder, recorded.
+            out_file (str): The new annotation file; must not exist.
+            extra_provenance (dict, optional): Added to the provenance.
+
+        Returns:
+            dict: The provenance written to ``provenance_path(out_file)``.
+        """
         corrected = corrected_annotations(official, rles_by_ann, self.segm_key, ann_file)
         total = sum(v['pixels_changed'] for v in per_video)
         provenance = dict(
@@ -265,8 +311,3 @@ class AnnotationCorrector:
                   f'{sum(v["pixels_changed"] > 0 for v in per_video)} of {len(per_video)} '
                   'videos', 'current')
         return provenance
-
-
-def _encode(mask: Tensor) -> dict:
-    rle = mask_utils.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
-    return dict(size=[int(s) for s in rle['size']], counts=rle['counts'].decode('ascii'))

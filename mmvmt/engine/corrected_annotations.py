@@ -9,7 +9,7 @@ absent) stay null in all three. The input dict is not modified.
 """
 from typing import Dict, List, Optional
 
-import pycocotools.mask as mask_utils
+from mmvmt.structures import to_json_rle, track_areas_and_boxes
 
 
 def corrected_annotations(official: dict, rles_by_ann: Dict[int, List[Optional[dict]]],
@@ -47,18 +47,9 @@ def corrected_annotations(official: dict, rles_by_ann: Dict[int, List[Optional[d
         if nulls_in != nulls_out:
             raise ValueError(f'{source}: annotation {ann["id"]}: corrected masks must be null '
                              f'exactly where the input is null ({nulls_in}), got {nulls_out}.')
-        areas = [None if r is None else int(mask_utils.area(r)) for r in rles]
-        bboxes = [None if r is None else [float(v) for v in mask_utils.toBbox(r)]
-                  for r in rles]
-        segm_out = [None if r is None else dict(size=[int(s) for s in r['size']],
-                                                 counts=_counts_str(r['counts']))
-                    for r in rles]
-        out_anns.append({**ann, segm_key: segm_out, 'areas': areas, 'bboxes': bboxes})
+        segm_out = [None if r is None else to_json_rle(r) for r in rles]
+        out_anns.append({**ann, segm_key: segm_out, **track_areas_and_boxes(rles)})
     out = dict(official)
     if 'annotations' in official:
         out['annotations'] = out_anns
     return out
-
-
-def _counts_str(counts) -> str:
-    return counts.decode('ascii') if isinstance(counts, bytes) else counts

@@ -12,8 +12,7 @@ video, order in the file, null frames, extra keys) is kept as it was.
 import copy
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import mmengine
-import pycocotools.mask as mask_utils
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -22,10 +21,9 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle
-from mmvmt.evaluation.functional import (YTVISInputError, encode_masks, load_ground_truth,
-                                         load_results)
 from mmvmt.registry import MODELS
+from mmvmt.structures import (YTVISFormatError, YTVISVideo, encode_frames, frames_to_masks,
+                              load_json, read_ytvis_annotations, read_ytvis_results)
 from .annotation_corrector import AnnotationCorrector, correct_video_masks
 
 
@@ -107,7 +105,7 @@ class ResultRefiner:
             ``videos_resumed``.
 
         Raises:
-            YTVISInputError: If a file is malformed, a result names an unknown video or a
+            YTVISFormatError: If a file is malformed, a result names an unknown video or a
                 frame list has the wrong length.
         """
         videos, results = self.check_inputs(videos_file, results_file)
@@ -141,55 +139,47 @@ class ResultRefiner:
             progress.update()
         return refined, stats
 
-    def _refine_video(self, model, results: List[dict], indices: List[int], video: dict,
+    def _refine_video(self, model, results: List[dict], indices: List[int], video: YTVISVideo,
                       img_root: str, source: str) -> dict:
         """Refine the chosen results of one video -> its record (see ``on_video``)."""
         masks, present = _decode(results, indices, video, source)
-        frames = self.loader.load_frames(img_root, video['file_names'])
+        frames = self.loader.load_frames(img_root, video.file_names)
         new_masks, region = self.refine_masks(model, frames, masks)
-        segmentations = {}
-        for k, i in enumerate(indices):
-            rles = encode_masks(new_masks[k].numpy())
-            segmentations[i] = [rles[t] if present[k, t] else None for t in range(len(rles))]
+        segmentations = {i: encode_frames(new_masks[k].numpy(), present[k])
+                         for k, i in enumerate(indices)}
         return dict(segmentations=segmentations,
                     pixels_changed=int((new_masks != masks).sum()),
                     pixels_refined=int(region.sum()))
 
     @staticmethod
-    def check_inputs(videos_file: str, results_file: str) -> Tuple[Dict[int, dict], list]:
-        """Check both files; return the videos by id and the raw results list."""
-        raw_videos = mmengine.load(videos_file, file_format='json')
-        if not isinstance(raw_videos, dict) or not isinstance(raw_videos.get('videos'), list):
-            raise YTVISInputError(f'{videos_file}: expected a YouTube-VIS file with a '
-                                  '"videos" list')
-        results = mmengine.load(results_file, file_format='json')
-        gt = dict(raw_videos, annotations=raw_videos.get('annotations') or [])
-        if not gt.get('categories'):
+    def check_inputs(videos_file: str, results_file: str
+                     ) -> Tuple[Dict[int, YTVISVideo], list]:
+        """Check both files as the metric does; return the videos by id and the raw results.
+
+        Refining needs no class names: a videos file without ``categories`` takes the
+        results' category ids.
+
+        Raises:
+            YTVISFormatError: Naming the file and the entry.
+        """
+        gt, results = load_json(videos_file), load_json(results_file)
+        if isinstance(gt, dict) and not gt.get('categories'):
             used = {r.get('category_id') for r in results if isinstance(r, dict)} \
                 if isinstance(results, list) else set()
-            gt['categories'] = [dict(id=c, name=str(c)) for c in used if isinstance(c, int)]
-        load_results(results, load_ground_truth(gt, source=videos_file), source=results_file)
-        videos = {}
-        for i, video in enumerate(raw_videos['videos']):
-            names = video.get('file_names')
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                raise YTVISInputError(f'{videos_file}: videos[{i}] (id {video.get("id")}) '
-                                      'needs "file_names", a list of frame paths')
-            videos[int(video['id'])] = video
-        return videos, results
+            gt = dict(gt, categories=[dict(id=c) for c in used if isinstance(c, int)])
+        annotations = read_ytvis_annotations(gt, videos_file)
+        read_ytvis_results(results, annotations, results_file)
+        for video in annotations.videos.values():
+            if video.file_names is None:
+                raise YTVISFormatError(videos_file, video.entry,
+                                       'needs "file_names", a list of frame paths')
+        return annotations.videos, results
 
 
-def _decode(results: List[dict], indices: List[int], video: dict,
-            source: str) -> Tuple[Tensor, Tensor]:
-    """(K, T, H, W) bool masks and (K, T) presence of the chosen results of one video."""
-    length, height, width = len(video['file_names']), video['height'], video['width']
-    masks = torch.zeros(len(indices), length, height, width, dtype=torch.bool)
-    present = torch.zeros(len(indices), length, dtype=torch.bool)
-    for k, i in enumerate(indices):
-        for t, segm in enumerate(results[i]['segmentations']):
-            if segm is None:
-                continue
-            rle = segmentation_to_rle(segm, height, width, source, f'entry {i} frame {t}')
-            masks[k, t] = torch.from_numpy(mask_utils.decode(rle).astype(bool))
-            present[k, t] = True
-    return masks, present
+def _decode(results: List[dict], indices: List[int], video: YTVISVideo,
+            source: str) -> Tuple[Tensor, List[np.ndarray]]:
+    """(K, T, H, W) bool masks and K (T,) presences of the chosen results of one video."""
+    masks, present = zip(*(frames_to_masks(results[i]['segmentations'], video.height,
+                                           video.width, source, f'entry {i} segmentations')
+                           for i in indices))
+    return torch.from_numpy(np.stack(masks)), list(present)

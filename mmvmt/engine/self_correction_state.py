@@ -3,18 +3,22 @@
 The file is rewritten atomically after every stage, so an interrupted run finds the last
 stage it finished: ``round`` is the round in progress (``num_rounds + 1`` when all are done),
 ``stage`` is ``'train'`` (the round's refiner is being trained; mmengine resumes it from the
-round's own checkpoints) or ``'correct'`` (training finished, the corrected file is not
-written yet). ``rounds`` keeps one record per started round: its training annotation file,
-its work dir, its final checkpoint and its corrected output.
+round's own checkpoints), ``'correct'`` (training finished, the corrected file is not written
+yet) or ``'validate'`` (the corrected file is written, the validation file not yet corrected
+and scored). ``rounds`` keeps one record per started round: its training annotation file,
+its work dir, its final checkpoint, its corrected output and its validation score.
+``inputs`` maps every input file the run reads (the coarse file, the validation files) to
+its SHA-256; ``stopped_after`` is the round after which the validation AP^B saturated, if it
+did; ``validation_baseline`` is the AP^B of the uncorrected validation file.
 """
 import os.path as osp
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import mmengine
 
 from .atomic_json import dump_json_atomic
 
-STAGES = ('train', 'correct')
+STAGES = ('train', 'correct', 'validate')
 
 
 class SelfCorrectionState:
@@ -23,34 +27,44 @@ class SelfCorrectionState:
     Args:
         path (str): The state file.
         input_ann_file (str): The coarse annotation file being corrected (never written).
-        input_sha256 (str): Its SHA-256 when the run started.
+        inputs (dict[str, str]): Every input file -> its SHA-256 when the run started (or
+            when a change was accepted, see :class:`SelfCorrection`).
         round (int): The round in progress, from 1. Defaults to 1.
-        stage (str): ``'train'`` or ``'correct'``. Defaults to ``'train'``.
+        stage (str): One of :data:`STAGES`. Defaults to ``'train'``.
         rounds (list[dict], optional): One record per started round.
+        stopped_after (int, optional): The round after which the run stopped early.
+        validation_baseline (float, optional): AP^B of the uncorrected validation file.
     """
 
-    version = 1
+    version = 2
 
-    def __init__(self, path: str, input_ann_file: str, input_sha256: str, round: int = 1,
-                 stage: str = 'train', rounds: Optional[List[dict]] = None) -> None:
+    def __init__(self, path: str, input_ann_file: str, inputs: Dict[str, str],
+                 round: int = 1, stage: str = 'train', rounds: Optional[List[dict]] = None,
+                 stopped_after: Optional[int] = None,
+                 validation_baseline: Optional[float] = None) -> None:
         if stage not in STAGES:
             raise ValueError(f'{path}: stage must be one of {STAGES}, got {stage!r}')
         self.path = path
         self.input_ann_file = input_ann_file
-        self.input_sha256 = input_sha256
+        self.inputs = dict(inputs)
         self.round = int(round)
         self.stage = stage
         self.rounds = list(rounds or [])
+        self.stopped_after = stopped_after
+        self.validation_baseline = validation_baseline
 
     @classmethod
     def load(cls, path: str) -> 'SelfCorrectionState':
-        """Read a state file."""
+        """Read a state file (version 1 files, without validation, are read too)."""
         data = mmengine.load(path, file_format='json')
-        if data.get('version') != cls.version:
+        if data.get('version') == 1:
+            data['inputs'] = {data['input_ann_file']: data['input_sha256']}
+        elif data.get('version') != cls.version:
             raise ValueError(f'{path}: unsupported state version {data.get("version")}, '
                              f'expected {cls.version}')
-        return cls(path, data['input_ann_file'], data['input_sha256'], data['round'],
-                   data['stage'], data['rounds'])
+        return cls(path, data['input_ann_file'], data['inputs'], data['round'],
+                   data['stage'], data['rounds'], data.get('stopped_after'),
+                   data.get('validation_baseline'))
 
     def record(self, round: int) -> dict:
         """The record of round ``round`` (created empty the first time)."""
@@ -64,11 +78,16 @@ class SelfCorrectionState:
             return None
         return self.rounds[round - 1].get('output_ann_file')
 
+    def finished_rounds(self) -> List[int]:
+        """The rounds whose corrected file is written, in order."""
+        return [r['round'] for r in self.rounds if r.get('output_ann_file')]
+
     def save(self) -> None:
         """Write the state atomically."""
         dump_json_atomic(dict(version=self.version, input_ann_file=self.input_ann_file,
-                              input_sha256=self.input_sha256, round=self.round,
-                              stage=self.stage, rounds=self.rounds),
+                              inputs=self.inputs, round=self.round, stage=self.stage,
+                              rounds=self.rounds, stopped_after=self.stopped_after,
+                              validation_baseline=self.validation_baseline),
                          self.path, overwrite=True)
 
     @staticmethod

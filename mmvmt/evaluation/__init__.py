@@ -1,5 +1,9 @@
-"""Evaluation: pure functions (``functional``) and the mmengine metrics over them."""
-from .functional import evaluate_tube_ap
-from .metrics import METRIC_SHORT_NAMES, TubeBoundaryAP, build_eval_metrics
+"""Evaluation: pure functions (``functional``) and the mmengine metrics over them (``metrics``).
 
-__all__ = ['METRIC_SHORT_NAMES', 'TubeBoundaryAP', 'build_eval_metrics', 'evaluate_tube_ap']
+Only the pure functions are imported here, so that the offline tools start without torch or
+mmdet; the metrics register themselves when :mod:`mmvmt.evaluation.metrics` is imported
+(``mmvmt.registry`` lists it in the metric registry's ``locations``).
+"""
+from .functional import evaluate_tube_ap
+
+__all__ = ['evaluate_tube_ap']

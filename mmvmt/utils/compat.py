@@ -10,7 +10,6 @@ current torch and numpy, fixed once here instead of by every user.
 from typing import List
 
 import numpy as np
-import torch
 
 _PATCHED = False
 
@@ -43,6 +42,7 @@ def apply_compat_patches() -> None:
     global _PATCHED
     if _PATCHED:
         return
+    import torch
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:
         add_safe_globals(_numpy_globals() + _mmengine_globals())

@@ -2,8 +2,6 @@
 import datetime
 import warnings
 
-from mmengine import DefaultScope
-
 
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every mmvmt module so its classes are registered, and mmdet's too.
@@ -14,12 +12,13 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             mmengine's. Defaults to True.
     """
     from mmdet.utils import register_all_modules as register_mmdet_modules
+    from mmengine import DefaultScope
     register_mmdet_modules(init_default_scope=False)
 
     import mmvmt.apis  # noqa: F401
     import mmvmt.datasets  # noqa: F401
     import mmvmt.engine  # noqa: F401
-    import mmvmt.evaluation  # noqa: F401
+    import mmvmt.evaluation.metrics  # noqa: F401
     import mmvmt.models  # noqa: F401
     import mmvmt.visualization  # noqa: F401
 

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from mmvmt.datasets import youtube_vis_dataset
-from mmvmt.datasets import YTVIS_2019_CLASSES, YTVIS_2021_CLASSES, YTVISFormatError
+from mmvmt.datasets import YTVIS_2019_CLASSES, YTVIS_2021_CLASSES
 from mmvmt.registry import DATASETS
+from mmvmt.structures import YTVISFormatError
 from mmvmt.utils import register_all_modules
 
 register_all_modules()
@@ -68,6 +69,35 @@ def test_missing_frame_file_is_named(ytvis, ytvis_root):
                        r'"vid_b/00009\.jpg"'):
         build(ytvis_root, ytvis_root(ann))
     assert len(build(ytvis_root, ytvis_root(ann), check_frame_files=False)) == 1
+
+
+def test_zero_frame_video_is_refused_not_dropped(ytvis, ytvis_root):
+    # Issue case 7: test mode promises every video; a video without frames was silently
+    # dropped here (and refused by eval_vis). Now both refuse it, naming it.
+    ann = ytvis.official()
+    ann['videos'].append(dict(id=3, width=ytvis.W, height=ytvis.H, length=0, file_names=[]))
+    ann['annotations'] = None
+    for test_mode in (True, False):
+        with pytest.raises(YTVISFormatError, match=r'valid\.json: videos\[2\] \(id 3\): has '
+                           r'no frames; a video needs at least one'):
+            build(ytvis_root, ytvis_root(ann, 'valid.json'), test_mode=test_mode)
+
+
+@pytest.mark.parametrize('name', ['../../secret.jpg', 'vid_a/../../x.jpg', '/etc/passwd'])
+def test_file_names_outside_the_image_folder_are_refused(ytvis, ytvis_root, tmp_path, name):
+    # Issue case 9: such names were read.
+    ann = ytvis.official()
+    ann['videos'][1]['file_names'][1] = name
+    with pytest.raises(YTVISFormatError, match=r'train\.json: video 2 file_names\[1\]: "'
+                       + name.replace('.', r'\.') + r'" leads outside the image folder'):
+        build(ytvis_root, ytvis_root(ann))
+    # A name that climbs out and back in stays inside; the dataset may opt out of the rule.
+    ann['videos'][1]['file_names'][1] = 'vid_b/../vid_b/00001.jpg'
+    assert len(build(ytvis_root, ytvis_root(ann), test_mode=True)) == 2
+    ann['videos'][1]['file_names'][1] = name
+    ds = build(ytvis_root, ytvis_root(ann), test_mode=True, allow_outside_root=True,
+               check_frame_files=False)
+    assert ds.get_data_info(1)['images'][1]['file_name'] == name
 
 
 def test_unknown_version_is_refused(ytvis, ytvis_root):

@@ -8,8 +8,8 @@ import pycocotools.mask as mask_utils
 import pytest
 import torch
 
-from mmvmt.datasets.ytvis_format import YTVISFormatError, segmentation_to_rle
 from mmvmt.engine import AnnotationCorrector, provenance_path
+from mmvmt.structures import YTVISFormatError, segmentation_to_rle
 from mmvmt.utils import register_all_modules
 
 register_all_modules()

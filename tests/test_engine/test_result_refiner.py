@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mmvmt.engine import ResultRefiner
-from mmvmt.evaluation.functional import YTVISInputError
+from mmvmt.structures import YTVISFormatError
 
 THR = 0.65
 
@@ -106,12 +106,12 @@ def test_unknown_video_and_wrong_length_are_named(results_file, tmp_path):
     bad = copy.deepcopy(results)
     bad[2]['video_id'] = 999
     (tmp_path / 'bad.json').write_text(json.dumps(bad))
-    with pytest.raises(YTVISInputError, match='entry 2'):
+    with pytest.raises(YTVISFormatError, match='entry 2'):
         ResultRefiner().refine_results(FlipRefiner(), str(videos), str(img_root),
                                        str(tmp_path / 'bad.json'))
     bad = copy.deepcopy(results)
     bad[3]['segmentations'] = bad[3]['segmentations'][:-1]
     (tmp_path / 'bad.json').write_text(json.dumps(bad))
-    with pytest.raises(YTVISInputError, match='entry 3'):
+    with pytest.raises(YTVISFormatError, match='entry 3'):
         ResultRefiner().refine_results(FlipRefiner(), str(videos), str(img_root),
                                        str(tmp_path / 'bad.json'))

@@ -1,5 +1,7 @@
+import hashlib
 import importlib.util
 import json
+import os
 import os.path as osp
 import sys
 
@@ -67,5 +69,65 @@ def test_benchmark_runs_on_a_tiny_load(tmp_path):
          '3', '--result-tracks', '6', '--nproc', '2', '--out-dir', str(tmp_path)],
         capture_output=True, text=True, check=True).stdout
     assert 'fast (2 proc)' in out and 'plain (1 proc, per pair)' in out
+    assert 'eval_vis.py (2 proc)' in out and 'eval_vis.py whole process: ' in out
+    assert 'eval_vis.py and fast agree: largest difference 0.0e+00' in out
     assert 'largest difference of the 24 summary numbers: 0.0e+00' in out
     assert len(json.loads((tmp_path / 'results.json').read_text())) == 6
+
+
+def sha256(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@pytest.mark.parametrize('which', ['gt', 'results', 'gt-link'])
+def test_out_onto_an_input_is_refused_before_any_work(files, tmp_path, capsys, which):
+    # Issue case 1: `--out GT` used to exit 0 and replace the ground truth with metrics.
+    _, _, gt_file, res_file = files
+    out = {'gt': gt_file, 'results': res_file, 'gt-link': str(tmp_path / 'link.json')}[which]
+    if which == 'gt-link':
+        os.symlink(gt_file, out)
+    before = sha256(gt_file), sha256(res_file)
+    with pytest.raises(SystemExit) as info:
+        eval_vis.main([gt_file, res_file, '--out', out])
+    assert info.value.code != 0
+    err = capsys.readouterr()
+    assert f'--out {out}: this is the input file' in err.err
+    assert 'evaluated in' not in err.out  # refused before the evaluation
+    assert (sha256(gt_file), sha256(res_file)) == before
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--out', '{tmp}'], 'is an existing folder; give a file path'),
+    (['--out', '{res}/metrics.json'], 'is a file, so nothing can be written below it'),
+    (['--boundary-ratio', 'nan'], "argument --boundary-ratio: expected a number in (0, 1), "
+     "got 'nan'"),
+    (['--boundary-ratio', '0'], 'expected a number in (0, 1)'),
+    (['--boundary-ratio', 'inf'], 'expected a number in (0, 1)'),
+    (['--max-dets', '0', '0', '0'], "argument --max-dets: expected a positive integer, "
+     "got '0'"),
+    (['--max-dets', '100', '10', '1'], 'argument --max-dets: expected ascending numbers'),
+    (['--max-dets', '1', '1e3', '5'], "expected a positive integer, got '1e3'"),
+    (['--nproc', '-1'], "argument --nproc: expected a positive integer, got '-1'"),
+])
+def test_bad_options_give_a_clear_error_before_any_work(files, tmp_path, capsys, args,
+                                                        message):
+    # Issue case 6: these raised tracebacks, --out ones after the whole evaluation.
+    _, _, gt_file, res_file = files
+    args = [a.format(tmp=tmp_path, res=res_file) for a in args]
+    with pytest.raises(SystemExit) as info:
+        eval_vis.main([gt_file, res_file, *args])
+    assert info.value.code == 2
+    err = capsys.readouterr()
+    assert message in err.err and 'Traceback' not in err.err
+    assert 'evaluated in' not in err.out
+
+
+def test_zero_frame_video_is_refused_as_the_datasets_do(files, tmp_path, capsys):
+    # Issue case 7: the same file must not be an error here and silently shorter there.
+    gt, results, _, res_file = files
+    gt['videos'].append(dict(id=999, height=9, width=9, length=0, file_names=[]))
+    (tmp_path / 'gt0.json').write_text(json.dumps(gt))
+    assert eval_vis.main([str(tmp_path / 'gt0.json'), res_file]) == 1
+    assert 'gt0.json: videos[5] (id 999): has no frames; a video needs at least one' in \
+        capsys.readouterr().err

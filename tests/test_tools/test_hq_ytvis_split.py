@@ -13,9 +13,10 @@ spec.loader.exec_module(hq_ytvis_split)
 
 def fake_train(n):
     return dict(info={'year': 2019}, categories=[dict(id=1, name='person')],
-                videos=[dict(id=100 + i, file_names=[f'v{i}/0.jpg']) for i in range(n)],
-                annotations=[dict(id=5000 + i, video_id=100 + i, category_id=1)
-                             for i in range(n)])
+                videos=[dict(id=100 + i, height=4, width=6, file_names=[f'v{i}/0.jpg'])
+                        for i in range(n)],
+                annotations=[dict(id=5000 + i, video_id=100 + i, category_id=1,
+                                  segmentations=[None]) for i in range(n)])
 
 
 def test_paper_sizes_disjoint_and_ids_kept():
@@ -41,7 +42,8 @@ def test_same_seed_same_split_other_seed_other_split():
 
 
 def test_cli_writes_three_files_and_never_overwrites(tmp_path):
-    src = tmp_path / 'train.json'
+    (tmp_path / 'ytvis').mkdir()
+    src = tmp_path / 'ytvis' / 'train.json'
     src.write_text(json.dumps(fake_train(16)))
     before = src.read_text()
     hq_ytvis_split.main([str(src), str(tmp_path / 'hq'), '--seed', '1'])
@@ -52,9 +54,21 @@ def test_cli_writes_three_files_and_never_overwrites(tmp_path):
     with pytest.raises(SystemExit, match='exists'):
         hq_ytvis_split.main([str(src), str(tmp_path / 'hq')])
     hq_ytvis_split.main([str(src), str(tmp_path / 'hq'), '--overwrite', '--seed', '1'])
-    (tmp_path / 'same').mkdir()
-    inplace = tmp_path / 'same' / 'ytvis_hq-train.json'
+    inplace = tmp_path / 'ytvis' / 'ytvis_hq-train.json'
     inplace.write_text(before)
-    with pytest.raises(SystemExit, match='is the input'):
-        hq_ytvis_split.main([str(inplace), str(tmp_path / 'same'), '--overwrite'])
-    assert inplace.read_text() == before
+    with pytest.raises(SystemExit, match='this is the input file'):
+        hq_ytvis_split.main([str(inplace), str(tmp_path / 'ytvis'), '--overwrite'])
+    with pytest.raises(SystemExit, match='the annotation folder of an input dataset'):
+        hq_ytvis_split.main([str(inplace), str(tmp_path / 'ytvis' / 'hq'), '--overwrite'])
+    assert inplace.read_text() == before and not (tmp_path / 'ytvis' / 'hq').exists()
+
+
+def test_cli_checks_the_input_before_writing(tmp_path):
+    (tmp_path / 'ytvis').mkdir()
+    src = tmp_path / 'ytvis' / 'train.json'
+    bad = fake_train(4)
+    bad['annotations'][2]['video_id'] = 7
+    src.write_text(json.dumps(bad))
+    with pytest.raises(SystemExit, match=r'annotations\[2\] \(id 5002\): unknown video_id 7'):
+        hq_ytvis_split.main([str(src), str(tmp_path / 'hq')])
+    assert not (tmp_path / 'hq').exists()

@@ -82,7 +82,8 @@ def test_a_malformed_results_file_is_a_clear_error(inputs):
     bad.write_text(json.dumps(results))
     args = argv(inputs, str(inputs['tmp'] / 'never.json'))
     args[2] = str(bad)
-    with pytest.raises(SystemExit, match='entry 1: segmentations'):
+    with pytest.raises(SystemExit,
+                       match=r'bad_results\.json: entry 1 segmentations\[0\]: must be an RLE'):
         refine_results.main(args)
     assert not (inputs['tmp'] / 'never.json').exists()
 

@@ -5,7 +5,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
-import mmvmt  # noqa: F401  (applies the compatibility patches)
+import mmvmt.registry  # noqa: F401  (applies the compatibility patches)
 
 
 class _LinearModel(BaseModel):

@@ -3,6 +3,7 @@ import importlib.util
 import os
 import os.path as osp
 import shutil
+import subprocess
 import sys
 
 import mmengine.config.config as config_module
@@ -68,3 +69,17 @@ def test_editable_install_path_falls_back_to_the_imported_package():
     # PEP 660 editable installs: mmengine answers site-packages/mmvmt, which does not exist.
     path = config_module.get_installed_path('mmvmt')
     assert osp.isdir(path) and osp.samefile(path, osp.dirname(mmvmt.__file__))
+
+
+def test_importing_mmvmt_before_mmengine_registers_when_mmengine_loads():
+    # `import mmvmt` must not import mmengine (the offline tools start without it), yet
+    # `mmvmt::` must resolve once mmengine's config module is imported afterwards.
+    script = ('import sys, mmvmt; assert "mmengine" not in sys.modules; '
+              'import mmengine.config.config as config_module; '
+              'from mmengine.config.utils import MODULE2PACKAGE; '
+              'print(MODULE2PACKAGE.get("mmvmt")); '
+              'print(config_module.get_installed_path("mmvmt"))')
+    out = subprocess.run([sys.executable, '-W', 'ignore', '-c', script], capture_output=True,
+                         text=True, env=dict(os.environ, PYTHONPATH=ROOT), check=True)
+    name, path = out.stdout.splitlines()
+    assert name == 'mmvmt' and osp.samefile(path, osp.dirname(mmvmt.__file__))

@@ -4,15 +4,17 @@ Generates (or takes) YouTube-VIS ground truth and results of many 36-frame 720p 
 default the load of the HQ-YTVIS issue: 40 videos, 105 GT tracks, 197 results -- then, each in
 a fresh process so that memory is measured cleanly:
 
+* ``eval_vis``: the offline tool ``tools/analysis_tools/eval_vis.py`` as a user runs it, timed
+  as a whole process (start-up, imports, reading the JSON, evaluation, printing);
 * ``fast``:  mmvmt's evaluator (``evaluate_tube_ap``) from the JSON files, ``--nproc`` processes;
 * ``plain``: the plain evaluator the tests check mmvmt against
   (``tests/test_evaluation/plain_tube_ap.py``: per pair and frame, decode both masks, erode
   both, intersect; COCO loops), which works like the evaluator released with HQ-YTVIS;
 
-and prints seconds (wall, total and per video; and CPU seconds of the process and its
-workers, which stay meaningful on a machine shared with other jobs), peak resident memory of
-the main process and of the largest worker, the speed ratio, and whether all 24 summary
-numbers agree.
+and prints seconds (the whole process's wall time; the evaluation's wall time, total and per
+video; CPU seconds of the process and its workers -- the evaluation's, for ``eval_vis`` the
+whole process's -- which stay meaningful on a machine shared with other jobs), peak resident memory of the main process and of the largest worker, the
+speed ratios, and whether all 24 summary numbers agree.
 
 Example::
 
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 import resource
 import subprocess
 import sys
@@ -34,8 +37,11 @@ import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
+from mmvmt.structures import encode_mask
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PLAIN = osp.join(REPO, 'tests', 'test_evaluation')
+EVAL_VIS = osp.join(REPO, 'tools', 'analysis_tools', 'eval_vis.py')
 
 
 def parse_args():
@@ -68,11 +74,6 @@ def draw(h, w, cx, cy, radii, angle0):
     pts = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], 1)
     cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
     return mask
-
-
-def rle(mask):
-    out = mask_utils.encode(np.asfortranarray(mask))
-    return {'size': out['size'], 'counts': out['counts'].decode()}
 
 
 def generate(args):
@@ -116,10 +117,11 @@ def generate(args):
                 id=ann_id, video_id=vid, category_id=cat, iscrowd=0, height=h, width=w,
                 areas=[None if m is None else float(m.sum()) for m in masks],
                 bboxes=[None if m is None else list(cv2.boundingRect(m)) for m in masks],
-                segmentations=[None if m is None else rle(m) for m in masks]))
+                segmentations=[None if m is None else encode_mask(m) for m in masks]))
             ann_id += 1
-            results.append(dict(video_id=vid, category_id=cat, score=float(rng.uniform(.3, 1)),
-                                segmentations=[None if m is None else rle(m) for m in dets]))
+            results.append(dict(
+                video_id=vid, category_id=cat, score=float(rng.uniform(.3, 1)),
+                segmentations=[None if m is None else encode_mask(m) for m in dets]))
         video_gt = gt['annotations'][len(gt['annotations']) - per_video[v]:]
         for _ in range(fps_per_video[v]):
             if video_gt and rng.random() < 0.75:
@@ -137,15 +139,16 @@ def generate(args):
                     m = mask_utils.decode(s)
                     m = cv2.dilate(m, np.ones((9, 9), np.uint8)) if rng.random() < 0.5 \
                         else cv2.erode(m, np.ones((9, 9), np.uint8))
-                    segms.append(rle(cv2.warpAffine(m, np.float32([[1, 0, dx], [0, 1, dy]]),
-                                                    (w, h), flags=cv2.INTER_NEAREST)))
+                    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+                    segms.append(encode_mask(cv2.warpAffine(m, shift, (w, h),
+                                                            flags=cv2.INTER_NEAREST)))
             else:
                 cat = int(rng.integers(1, 41))
                 radius = rng.uniform(0.03, 0.2) * min(h, w)
                 radii = blob_polygon(rng, radius)
                 cx, cy = rng.uniform([radius, radius], [w - radius, h - radius])
-                segms = [rle(draw(h, w, cx + 2 * t, cy, radii, 0)) if rng.random() < 0.8
-                         else None for t in range(T)]
+                segms = [encode_mask(draw(h, w, cx + 2 * t, cy, radii, 0))
+                         if rng.random() < 0.8 else None for t in range(T)]
             results.append(dict(video_id=vid, category_id=cat,
                                 score=float(rng.uniform(0, .6)), segmentations=segms))
     return gt, results
@@ -155,7 +158,6 @@ def run_one(kind, gt_file, res_file, nproc):
     """Evaluate in this process; print a JSON line with time, memory and the numbers."""
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if kind == 'fast':
-        sys.path.insert(0, REPO)
         from mmvmt.evaluation.functional import evaluate_tube_ap
         import_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         cpu_start = _cpu_seconds()
@@ -188,13 +190,41 @@ def _cpu_seconds():
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def run_process(cmd):
+    """Run ``cmd``; its stdout, whole-process wall seconds, CPU seconds and peak RSS (MB)."""
+    with tempfile.TemporaryFile('w+') as out, tempfile.TemporaryFile('w+') as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            sys.exit(f'{" ".join(cmd)} failed:\n{err.read()}')
+        return (out.read(), seconds, usage.ru_utime + usage.ru_stime,
+                usage.ru_maxrss / 1024)
+
+
 def launch(kind, gt_file, res_file, nproc):
-    cmd = [sys.executable, osp.abspath(__file__), '--run', kind, '--gt', gt_file, '--results',
-           res_file, '--nproc', str(nproc)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        sys.exit(f'the {kind} evaluator failed:\n{proc.stderr}')
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    stdout, seconds, _, _ = run_process([
+        sys.executable, osp.abspath(__file__), '--run', kind, '--gt', gt_file, '--results',
+        res_file, '--nproc', str(nproc)])
+    return dict(json.loads(stdout.strip().splitlines()[-1]), process_seconds=seconds)
+
+
+def launch_eval_vis(gt_file, res_file, nproc):
+    """The offline tool as a user runs it; its numbers are read back from ``--out``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out_file = osp.join(tmp, 'metrics.json')
+        stdout, seconds, cpu, rss = run_process([
+            sys.executable, EVAL_VIS, gt_file, res_file, '--nproc', str(nproc), '--out',
+            out_file])
+        with open(out_file) as f:
+            stats = {k: list(v.values()) for k, v in json.load(f).items()}
+    evaluated = float(re.search(r'evaluated in ([0-9.]+) s', stdout).group(1))
+    return dict(process_seconds=seconds, seconds=evaluated, cpu_seconds=cpu,
+                peak_rss_mb=rss, worker_peak_rss_mb=0, import_rss_mb=None, stats=stats)
 
 
 def main():
@@ -220,29 +250,37 @@ def main():
     with open(gt_file) as f:
         num_videos = len(json.load(f)['videos'])
 
-    runs = {'fast': launch('fast', gt_file, res_file, args.nproc)}
-    if not args.skip_plain:
-        runs['plain'] = launch('plain', gt_file, res_file, 1)
-    header = f'{"evaluator":<26}{"wall s":>8}{"s/video":>9}{"CPU s":>8}{"peak RSS MB":>13}' \
-             f'{"worker RSS MB":>15}{"RSS after imports":>19}'
     print(f'load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores')
+    runs = {f'eval_vis.py ({args.nproc} proc)': launch_eval_vis(gt_file, res_file, args.nproc),
+            f'fast ({args.nproc} proc)': launch('fast', gt_file, res_file, args.nproc)}
+    if not args.skip_plain:
+        runs['plain (1 proc, per pair)'] = launch('plain', gt_file, res_file, 1)
+    header = f'{"evaluator":<26}{"process s":>10}{"eval s":>8}{"s/video":>9}{"CPU s":>8}' \
+             f'{"peak RSS MB":>13}{"worker RSS MB":>15}{"RSS after imports":>19}'
     print(header)
     print('-' * len(header))
-    for kind, r in runs.items():
-        name = f'fast ({args.nproc} proc)' if kind == 'fast' else 'plain (1 proc, per pair)'
+    for name, r in runs.items():
         worker = f'{r["worker_peak_rss_mb"]:.0f}' if r['worker_peak_rss_mb'] else '-'
-        print(f'{name:<26}{r["seconds"]:>8.2f}{r["seconds"] / num_videos:>9.3f}'
-              f'{r["cpu_seconds"]:>8.2f}{r["peak_rss_mb"]:>13.0f}{worker:>15}'
-              f'{r["import_rss_mb"]:>19.0f}')
-    if 'plain' in runs:
-        fast, plain = runs['fast'], runs['plain']
+        imports = '-' if r['import_rss_mb'] is None else f'{r["import_rss_mb"]:.0f}'
+        print(f'{name:<26}{r["process_seconds"]:>10.2f}{r["seconds"]:>8.2f}'
+              f'{r["seconds"] / num_videos:>9.3f}{r["cpu_seconds"]:>8.2f}'
+              f'{r["peak_rss_mb"]:>13.0f}{worker:>15}{imports:>19}')
+    cli, fast = list(runs.values())[:2]
+    print(f'eval_vis.py whole process: {cli["process_seconds"]:.2f} s, of which the '
+          f'evaluation {cli["seconds"]:.2f} s')
+    worst = max(abs(a - b) for k in fast['stats']
+                for a, b in zip(fast['stats'][k], cli['stats'][k]))
+    print(f'eval_vis.py and fast agree: largest difference {worst:.1e}')
+    if not args.skip_plain:
+        plain = runs['plain (1 proc, per pair)']
         worst = max(abs(a - b) for k in fast['stats']
                     for a, b in zip(fast['stats'][k], plain['stats'][k]))
-        print(f'speed-up: {plain["seconds"] / fast["seconds"]:.1f}x wall, '
-              f'{plain["cpu_seconds"] / fast["cpu_seconds"]:.1f}x CPU; largest difference of '
-              f'the 24 summary numbers: {worst:.1e}')
-    print('AP^B {:.4f}  AP^M {:.4f}'.format(runs['fast']['stats']['boundary'][0],
-                                           runs['fast']['stats']['segm'][0]))
+        print(f'speed-up over plain: {plain["process_seconds"] / cli["process_seconds"]:.1f}x '
+              f'whole process (eval_vis.py), {plain["seconds"] / fast["seconds"]:.1f}x '
+              f'evaluation wall, {plain["cpu_seconds"] / fast["cpu_seconds"]:.1f}x CPU; '
+              f'largest difference of the 24 summary numbers: {worst:.1e}')
+    print('AP^B {:.4f}  AP^M {:.4f}'.format(fast['stats']['boundary'][0],
+                                           fast['stats']['segm'][0]))
     if tmp:
         tmp.cleanup()
 

@@ -22,9 +22,10 @@ import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle
-from mmvmt.evaluation.functional import YTVISInputError, evaluate_tube_ap
+from mmvmt.evaluation.functional import evaluate_tube_ap
 from mmvmt.evaluation.functional.mask_quality import MaskQualityMeter
+from mmvmt.structures import (YTVISFormatError, encode_mask, load_json, read_ytvis_annotations,
+                              segmentation_to_rle)
 
 COLUMNS = (('frame_iou', 'frame IoU'), ('boundary_iou', 'boundary IoU'),
            ('thin_recall', 'thin-part recall'), ('halo', 'halo'), ('ap_boundary', 'tube AP^B'),
@@ -37,15 +38,19 @@ def _decode(segm, height: int, width: int, source: str, where: str) -> np.ndarra
 
 
 def decode_tracks(ann: dict, source: str) -> Dict[int, List[Optional[np.ndarray]]]:
-    """Annotation id -> per-frame (H, W) bool masks (None where null) of a YouTube-VIS dict."""
-    videos = {v['id']: v for v in ann['videos']}
+    """Annotation id -> per-frame (H, W) bool masks (None where null) of a YouTube-VIS dict.
+
+    Raises:
+        YTVISFormatError: If the file breaks the format (checked before decoding).
+    """
+    checked = read_ytvis_annotations(ann, source, default_classes=())
     tracks = {}
-    for a in ann['annotations']:
-        video = videos[a['video_id']]
-        h, w = video['height'], video['width']
-        tracks[a['id']] = [None if s is None else _decode(s, h, w, source,
-                                                           f'annotation {a["id"]} frame {t}')
-                           for t, s in enumerate(a['segmentations'])]
+    for track in checked.tracks:
+        video = checked.videos[track.video_id]
+        tracks[track.id] = [
+            None if s is None else _decode(s, video.height, video.width, source,
+                                           f'{track.entry} segmentations[{t}]')
+            for t, s in enumerate(track.segmentations)]
     return tracks
 
 
@@ -62,9 +67,7 @@ def eroded(ann: dict, pixels: int, source: str) -> dict:
                 continue
             small = cv2.erode(mask.astype(np.uint8), kernel, iterations=pixels,
                               borderType=cv2.BORDER_CONSTANT, borderValue=1)
-            rle = mask_utils.encode(np.asfortranarray(small))
-            segms.append(dict(size=[int(s) for s in rle['size']],
-                              counts=rle['counts'].decode('ascii')))
+            segms.append(encode_mask(small))
         out['annotations'].append(dict(a, segmentations=segms))
     return out
 
@@ -84,30 +87,34 @@ def evaluate_candidate(exact: dict, candidate: dict, source: str = '<candidate>'
         ``ap_boundary``, ``ap_mask``.
 
     Raises:
-        YTVISInputError: If the candidate's tracks are not the exact annotation's.
+        YTVISFormatError: If a file breaks the format or the candidate's tracks are not
+            the exact annotation's.
     """
     exact_tracks = decode_tracks(exact, 'exact')
+    cand_tracks = decode_tracks(candidate, source)
     cand_by_id = {a['id']: a for a in candidate['annotations']}
     if set(cand_by_id) != set(exact_tracks):
-        raise YTVISInputError(f'{source}: its annotation ids are not those of the exact file '
-                              f'(missing {sorted(set(exact_tracks) - set(cand_by_id))[:5]}, '
-                              f'extra {sorted(set(cand_by_id) - set(exact_tracks))[:5]})')
-    cand_tracks = decode_tracks(candidate, source)
+        raise YTVISFormatError(
+            source, 'annotations', 'expected the annotation ids of the exact file (missing '
+            f'{sorted(set(exact_tracks) - set(cand_by_id))[:5]}, extra '
+            f'{sorted(set(cand_by_id) - set(exact_tracks))[:5]})')
     meter = MaskQualityMeter()
     results = []
     for a in exact['annotations']:
         c = cand_by_id[a['id']]
         if c['video_id'] != a['video_id'] or len(c['segmentations']) != len(a['segmentations']):
-            raise YTVISInputError(f'{source}: annotation {a["id"]} has another video or length '
-                                  'than in the exact file')
+            raise YTVISFormatError(source, f'annotation {a["id"]}', 'expected the video and '
+                                   'length it has in the exact file')
         for cand, ex in zip(cand_tracks[a['id']], exact_tracks[a['id']]):
             if cand is None and ex is None:
                 continue
             shape = (ex if cand is None else cand).shape
             meter.update(np.zeros(shape, bool) if cand is None else cand,
                          np.zeros(shape, bool) if ex is None else ex)
+        # Results hold RLEs (annotations may hold polygons).
         results.append(dict(video_id=a['video_id'], category_id=a['category_id'], score=1.0,
-                            segmentations=c['segmentations']))
+                            segmentations=[None if m is None else encode_mask(m)
+                                           for m in cand_tracks[a['id']]]))
     ap = evaluate_tube_ap(exact, results, nproc=nproc, use_refined_segm=False,
                           gt_source='exact', results_source=source)
     return dict(meter.summary(), ap_boundary=ap['boundary']['stats']['AP'],
@@ -130,12 +137,10 @@ def evaluate_files(exact_file: str, candidate_files: Sequence[str],
     names = list(names or [os.path.splitext(os.path.basename(f))[0] for f in candidate_files])
     if len(names) != len(candidate_files):
         raise ValueError(f'{len(names)} names for {len(candidate_files)} candidate files')
-    with open(exact_file) as f:
-        exact = json.load(f)
+    exact = load_json(exact_file)
     rows = {}
     for name, path in zip(names, candidate_files):
-        with open(path) as f:
-            candidate = json.load(f)
+        candidate = load_json(path)
         rows[name] = evaluate_candidate(exact, candidate, path, nproc)
         if name == names[0]:
             for pixels in erode:
@@ -160,7 +165,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         rows = evaluate_files(args.exact, args.candidates, args.names, args.erode, args.nproc)
-    except (YTVISInputError, OSError, ValueError) as e:
+    except (OSError, ValueError) as e:  # YTVISFormatError is a ValueError
         print(f'error: {e}', file=sys.stderr)
         return 1
     print(markdown_table(rows))

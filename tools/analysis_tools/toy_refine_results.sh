@@ -22,7 +22,9 @@ mkdir -p "$W"
 [ -d "$TOY" ] || "$PY" tools/dataset_converters/make_toy_vis.py --out "$TOY"
 [ -d "$GARDEN" ] || "$PY" tools/dataset_converters/make_toy_vis.py --style garden --out "$GARDEN"
 [ -f "$W/m2f/iter_300.pth" ] || "$PY" tools/train.py "$M2F_CFG" --work-dir "$W/m2f"
-[ -f "$W/refiner/iter_600.pth" ] || "$PY" tools/train.py "$REF_CFG" --work-dir "$W/refiner"
+# The self-correction config's refiner training alone (train.py would run every round).
+[ -f "$W/refiner/iter_600.pth" ] || "$PY" tools/train.py "$REF_CFG" --work-dir "$W/refiner" \
+    --cfg-options self_correction=None
 
 # Coarse annotations as results: score 1, the annotation's category, RLE masks.
 coarse_as_results() {
@@ -30,23 +32,11 @@ coarse_as_results() {
 import json
 import sys
 
-from mmvmt.datasets.ytvis_format import segmentation_to_rle
+from mmvmt.engine import annotations_as_results
+from mmvmt.structures import load_json
 
-ann = json.load(open(sys.argv[1]))
-size = {v['id']: (v['height'], v['width']) for v in ann['videos']}
-
-
-def rle(segm, height, width):
-    r = segmentation_to_rle(segm, height, width, sys.argv[1])
-    counts = r['counts']
-    return dict(size=[int(s) for s in r['size']],
-                counts=counts.decode() if isinstance(counts, bytes) else counts)
-
-
-json.dump([dict(video_id=a['video_id'], category_id=a['category_id'], score=1.0,
-                segmentations=[None if s is None else rle(s, *size[a['video_id']])
-                               for s in a['segmentations']])
-           for a in ann['annotations']], open(sys.argv[2], 'w'))
+with open(sys.argv[2], 'w') as f:
+    json.dump(annotations_as_results(load_json(sys.argv[1]), source=sys.argv[1]), f)
 EOF
 }
 

@@ -9,14 +9,20 @@ written next to each other as ``ytvis_hq-{train,val,test}.json``.
     python tools/dataset_converters/hq_ytvis_split.py \
         data/youtube_vis_2019/train.json data/hq_ytvis --seed 0
 
-The input is never written to; existing outputs are kept unless ``--overwrite``.
+The input is checked (the YouTube-VIS format) before anything is written, and never written
+to: the outputs may not be the input nor lie in its folder (the source dataset's annotation
+folder). Existing outputs are kept unless ``--overwrite``.
 """
 import argparse
 import json
 import os
 import os.path as osp
 import random
+import sys
 from typing import Dict, Sequence
+
+from mmvmt.structures import YTVISFormatError, load_json, read_ytvis_annotations
+from mmvmt.utils.output_paths import OutputPathError, check_output_path
 
 SPLITS = ('train', 'val', 'test')
 
@@ -66,14 +72,18 @@ def main(argv=None) -> None:
                         help='replace existing output files (never the input)')
     args = parser.parse_args(argv)
 
-    with open(args.input) as f:
-        ann = json.load(f)
     outputs = {s: osp.join(args.out_dir, f'ytvis_hq-{s}.json') for s in SPLITS}
-    for path in outputs.values():
-        if osp.exists(path) and osp.samefile(path, args.input):
-            raise SystemExit(f'refusing to write {path}: it is the input file')
-        if osp.exists(path) and not args.overwrite:
-            raise SystemExit(f'{path} exists; pass --overwrite to replace it')
+    try:
+        for path in outputs.values():
+            check_output_path(path, inputs=[args.input],
+                              protected_dirs=[osp.dirname(osp.abspath(args.input))],
+                              option='out_dir')
+            if osp.exists(path) and not args.overwrite:
+                raise SystemExit(f'{path} exists; pass --overwrite to replace it')
+        ann = load_json(args.input)
+        read_ytvis_annotations(ann, args.input)
+    except (OutputPathError, YTVISFormatError, OSError) as e:
+        sys.exit(f'error: {e}')
     os.makedirs(args.out_dir, exist_ok=True)
     for split, part in split_ytvis(ann, seed=args.seed).items():
         with open(outputs[split], 'w') as f:

@@ -7,13 +7,14 @@
 ``--style garden`` writes held-out validation videos of another style (other objects,
 textures, frame size, camera motion, occluders and coarse annotations) that nothing trains
 on, to measure whether a refiner generalizes. The generators are
-``mmvmt.datasets.toy.make_toy_vis`` and ``make_garden_vis``; see docs/conventions.md for the
-layout.
+``mmvmt.datasets.toy.make_toy_vis`` and ``make_garden_vis``; see docs/dataset_prepare.md for
+the layout.
 """
 import argparse
 import sys
 
 from mmvmt.datasets.toy import make_garden_vis, make_toy_vis
+from mmvmt.utils.output_paths import OutputPathError, check_output_path
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,12 +32,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        if args.style == 'garden':
-            make_garden_vis(args.out or 'data/toy_vis_garden', seed=args.seed,
-                            overwrite=args.force)
-        else:
-            make_toy_vis(args.out or 'data/toy_vis', seed=args.seed, overwrite=args.force)
-    except FileExistsError as err:
+        garden = args.style == 'garden'
+        out = args.out or ('data/toy_vis_garden' if garden else 'data/toy_vis')
+        check_output_path(out, is_dir=True, option='--out')
+        (make_garden_vis if garden else make_toy_vis)(out, seed=args.seed,
+                                                      overwrite=args.force)
+    except (FileExistsError, OutputPathError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     return 0

@@ -25,8 +25,8 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
 
+from mmvmt.structures import encode_mask, segmentation_to_rle, track_areas_and_boxes
 from .coarse import coarse_polygons
 from .shapes import CATEGORIES, EXTENTS, Pose, draw_mask
 from .textures import textured_image
@@ -162,13 +162,6 @@ def _render_video(rng: np.random.Generator, tracks: List[_Track], depth: List[in
     return frames, visible
 
 
-def _areas_and_boxes(rles: List[Optional[dict]]) -> dict:
-    """The per-frame ``areas`` and ``bboxes`` ([x, y, w, h]) of one track, None where absent."""
-    return dict(
-        areas=[None if r is None else int(mask_utils.area(r)) for r in rles],
-        bboxes=[None if r is None else [float(v) for v in mask_utils.toBbox(r)] for r in rles])
-
-
 def _annotate_track(visible: np.ndarray, tolerance: float, halo: int) -> Tuple[dict, dict]:
     """The hq and the coarse annotation fields of one track from its (T, H, W) masks, the
     coarse annotator's polygon tolerance and halo (see :func:`.coarse.coarse_polygons`)."""
@@ -180,15 +173,12 @@ def _annotate_track(visible: np.ndarray, tolerance: float, halo: int) -> Tuple[d
             coarse_rles.append(None)
             polygons.append(None)
             continue
-        hq_rles.append(mask_utils.encode(np.asfortranarray(mask.astype(np.uint8))))
+        hq_rles.append(encode_mask(mask))
         polys = coarse_polygons(mask, tolerance=tolerance, halo=halo)
         polygons.append(polys)
-        coarse_rles.append(mask_utils.merge(mask_utils.frPyObjects(polys, h, w)))
-    hq = dict(segmentations=[
-        None if r is None else dict(size=[int(s) for s in r['size']],
-                                    counts=r['counts'].decode('ascii')) for r in hq_rles],
-        **_areas_and_boxes(hq_rles))
-    coarse = dict(segmentations=polygons, **_areas_and_boxes(coarse_rles))
+        coarse_rles.append(segmentation_to_rle(polys, h, w))
+    hq = dict(segmentations=hq_rles, **track_areas_and_boxes(hq_rles))
+    coarse = dict(segmentations=polygons, **track_areas_and_boxes(coarse_rles))
     return hq, coarse
 
 

@@ -26,8 +26,8 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmdet.structures.mask import BitmapMasks
 
-from mmvmt.evaluation.functional.boundary import mask_boundary
 from mmvmt.registry import TRANSFORMS
+from mmvmt.structures import mask_boundary
 
 Range = Tuple[float, float]
 

@@ -20,7 +20,7 @@ from typing import Dict
 import cv2
 import numpy as np
 
-from .boundary import boundary_width, mask_boundary
+from mmvmt.structures import boundary_width, mask_boundary
 
 #: Side of the ellipse whose opening defines thin parts.
 THIN_KERNEL = 7

@@ -1,10 +1,10 @@
 """Tube-Boundary AP (AP^B) and tube mask AP (AP^M) of YouTube-VIS-format GT and results.
 
-The semantics are those of the evaluator released with HQ-YTVIS (``../shared/FACTS.md``):
-the score of a (result, GT) pair is min(tube mask IoU, tube boundary IoU) for non-crowd GT
-and the tube mask IoU for crowd GT (AP^B), or the tube mask IoU alone (AP^M); then COCO
+The semantics are those of the evaluator released with HQ-YTVIS (docs/metric.md): the
+score of a (result, GT) pair is min(tube mask IoU, tube boundary IoU) for non-crowd GT and
+the tube mask IoU for crowd GT (AP^B), or the tube mask IoU alone (AP^M); then COCO
 matching and accumulation as in the YouTube-VIS API (``video_matching.py``,
-``ap_accumulation.py``).
+``ap_accumulation.py``). The inputs are read and checked by :mod:`mmvmt.structures`.
 
 Work is split by video, so memory holds one video's masks at a time and videos can be
 evaluated by several processes. Within a video, only the pairs whose tube mask IoU reaches
@@ -17,19 +17,19 @@ categories with GT (the released API raises IndexError in ``loadRes``).
 """
 import gc
 import multiprocessing
+import sys
 from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 
+from mmvmt.structures import (YTVISAnnotations, YTVISResult, YTVISTrack, boundary_width,
+                              frames_to_rles, read_ytvis_annotations, read_ytvis_results)
 from .ap_accumulation import (AREA_RANGES, DEFAULT_MAX_DETS, IOU_THRESHOLDS, accumulate,
                               per_category_ap, summarize, summary_names)
-from .boundary import boundary_width
-from .rle import to_compressed_rle
 from .tube_iou import track_areas, tube_boundary_iou, tube_mask_iou
 from .video_matching import match_video
-from .ytvis_inputs import YTVISInputError, load_ground_truth, load_results, video_tasks
 
 IOU_TYPES = ('boundary', 'segm')
 
@@ -66,20 +66,15 @@ def evaluate_tube_ap(gt: Union[str, dict],
         (T, R, K, A, M) and ``recall`` (T, K, A, M).
 
     Raises:
-        YTVISInputError: On bad input, naming the file, the entry and the problem.
+        YTVISFormatError: On bad input, naming the file, the entry and the problem.
+        ValueError: On bad settings (``iou_types``, ``max_dets``, ``boundary_ratio``).
     """
-    unknown = set(iou_types) - set(IOU_TYPES)
-    if unknown or not iou_types:
-        raise ValueError(f'iou_types must be a non-empty subset of {IOU_TYPES}, got '
-                         f'{list(iou_types)}')
-    max_dets = [int(m) for m in max_dets]
-    if len(max_dets) != 3 or max_dets != sorted(max_dets) or max_dets[0] < 1:
-        raise ValueError(f'max_dets must be three ascending positive numbers, got {max_dets}')
-    gt_index = load_ground_truth(gt, use_refined_segm, gt_source)
-    per_video = load_results(results, gt_index, results_source)
-    tasks = video_tasks(gt_index, per_video)
-    del per_video
-    categories = gt_index['categories']
+    max_dets = check_settings(iou_types, boundary_ratio, max_dets)
+    segm_keys = ('segmentations_refined', 'segmentations') if use_refined_segm \
+        else ('segmentations', )
+    gt_index = read_ytvis_annotations(gt, gt_source, segm_keys)
+    tasks = video_tasks(gt_index, read_ytvis_results(results, gt_index, results_source))
+    categories = sorted(gt_index.categories, key=lambda c: c['id'])
     cat_index = {c['id']: k for k, c in enumerate(categories)}
     evaluate_one = partial(evaluate_video, category_index=cat_index, iou_types=tuple(iou_types),
                            boundary_ratio=boundary_ratio, max_det=max_dets[-1])
@@ -102,12 +97,62 @@ def evaluate_tube_ap(gt: Union[str, dict],
     return output
 
 
+def check_settings(iou_types: Sequence[str], boundary_ratio: float,
+                   max_dets: Sequence[int]) -> List[int]:
+    """Check the evaluation settings (before any work, e.g. in a metric's ``__init__``).
+
+    Args:
+        iou_types (Sequence[str]): A non-empty subset of :data:`IOU_TYPES`.
+        boundary_ratio (float): In (0, 1).
+        max_dets (Sequence[int]): Three ascending positive integers.
+
+    Returns:
+        list[int]: ``max_dets`` as ints.
+
+    Raises:
+        ValueError: Naming the bad setting.
+    """
+    unknown = set(iou_types) - set(IOU_TYPES)
+    if unknown or not iou_types:
+        raise ValueError(f'iou_types must be a non-empty subset of {IOU_TYPES}, got '
+                         f'{list(iou_types)}')
+    if not (isinstance(boundary_ratio, (int, float)) and 0 < boundary_ratio < 1):
+        raise ValueError(f'boundary_ratio must be in (0, 1), got {boundary_ratio!r}')
+    integral = all(isinstance(m, (int, np.integer)) and not isinstance(m, bool)
+                   for m in max_dets)
+    if not (len(max_dets) == 3 and integral and min(max_dets) >= 1
+            and list(max_dets) == sorted(max_dets)):
+        raise ValueError(f'max_dets must be three ascending positive integers, got '
+                         f'{list(max_dets)}')
+    return [int(m) for m in max_dets]
+
+
+def video_tasks(gt: YTVISAnnotations, results: List[YTVISResult]) -> List[dict]:
+    """One evaluation task per GT video, in ascending video id (the API's order).
+
+    Args:
+        gt (YTVISAnnotations): The checked ground truth.
+        results (list[YTVISResult]): The checked results.
+
+    Returns:
+        list[dict]: ``video_id``, ``height``, ``width``, ``gt`` (its tracks) and ``results``
+        (its result entries).
+    """
+    gt_by_video = gt.tracks_by_video()
+    res_by_video: Dict[int, List[YTVISResult]] = {}
+    for res in results:
+        res_by_video.setdefault(res.video_id, []).append(res)
+    return [dict(video_id=vid, height=gt.videos[vid].height, width=gt.videos[vid].width,
+                 gt=gt_by_video.get(vid, []), results=res_by_video.get(vid, []))
+            for vid in sorted(gt.videos)]
+
+
 def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[str, ...],
                    boundary_ratio: float, max_det: int) -> Dict[str, Dict[tuple, dict]]:
     """Match the results of one video to its GT, per category and area range.
 
     Args:
-        task (dict): One entry of ``video_tasks``.
+        task (dict): One entry of :func:`video_tasks`.
         category_index (dict): Category id -> index k in the sorted categories.
         iou_types (tuple[str]): 'boundary' and / or 'segm'.
         boundary_ratio (float): Boundary band width as a fraction of the frame diagonal.
@@ -118,17 +163,20 @@ def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[
         with GT or results in this video.
 
     Raises:
-        YTVISInputError: On a malformed mask, naming its entry and frame.
+        YTVISFormatError: On a malformed mask, naming its entry and frame.
     """
     height, width = task['height'], task['width']
     gt_tracks, gt_runs = _to_rles(task['gt'], height, width)
     dt_tracks, dt_runs = _to_rles(task['results'], height, width)
-    gt_avg = np.asarray([_avg_area(ann['areas']) for ann in task['gt']])
+    # GT: the file's areas (as the YouTube-VIS API), the masks' where the file has none.
+    gt_mask_areas = track_areas(gt_tracks).tolist()
+    gt_avg = np.asarray([_avg_area(ann.areas if ann.areas is not None else gt_mask_areas[i])
+                         for i, ann in enumerate(task['gt'])])
     dt_avg = np.asarray([_avg_area(areas) for areas in track_areas(dt_tracks).tolist()])
-    gt_cat = np.asarray([ann['category_id'] for ann in task['gt']], dtype=np.int64)
-    dt_cat = np.asarray([res['category_id'] for res in task['results']], dtype=np.int64)
-    dt_score = np.asarray([res['score'] for res in task['results']], dtype=np.float64)
-    crowd = np.asarray([ann['iscrowd'] for ann in task['gt']], dtype=bool)
+    gt_cat = np.asarray([ann.category_id for ann in task['gt']], dtype=np.int64)
+    dt_cat = np.asarray([res.category_id for res in task['results']], dtype=np.int64)
+    dt_score = np.asarray([res.score for res in task['results']], dtype=np.float64)
+    crowd = np.asarray([ann.iscrowd for ann in task['gt']], dtype=bool)
     band = boundary_width(height, width, boundary_ratio)
     floor = min(float(IOU_THRESHOLDS.min()), 1 - 1e-10)
 
@@ -154,20 +202,12 @@ def evaluate_video(task: dict, category_index: Dict[int, int], iou_types: Tuple[
     return out
 
 
-def _to_rles(entries: List[dict], height: int, width: int) -> Tuple[list, list]:
+def _to_rles(entries: List[Union[YTVISTrack, YTVISResult]], height: int,
+             width: int) -> Tuple[list, list]:
     """Checked compressed RLEs and run lengths of each entry's frames (None where null)."""
-    tracks, runs = [], []
-    for entry in entries:
-        converted = []
-        for t, segm in enumerate(entry['segmentations']):
-            try:
-                converted.append((None, None) if segm is None else
-                                 to_compressed_rle(segm, height, width))
-            except ValueError as e:
-                raise YTVISInputError(f'{entry["origin"]}[{t}]: {e}') from None
-        tracks.append([rle for rle, _ in converted])
-        runs.append([counts for _, counts in converted])
-    return tracks, runs
+    converted = [frames_to_rles(e.segmentations, height, width, e.source, e.entry)
+                 for e in entries]
+    return [rles for rles, _ in converted], [runs for _, runs in converted]
 
 
 def _avg_area(areas: Sequence[Optional[float]]) -> float:
@@ -179,8 +219,10 @@ def _avg_area(areas: Sequence[Optional[float]]) -> float:
 def _map(func, tasks: List[dict], nproc: int, progress: bool):
     bar = None
     if progress:
+        # Imported here: the offline tool starts faster without mmengine. The stream is given
+        # at call time; ProgressBar's default is the sys.stdout of its first import.
         from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(tasks))
+        bar = ProgressBar(len(tasks), file=sys.stdout)
     if nproc <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield func(task)

@@ -1,10 +1,10 @@
 """Tube IoU between the result tracks and the GT tracks of one video, mask and boundary.
 
-A track is a sequence of T per-frame masks, each a compressed RLE (see ``rle.py``) or None
+A track is a sequence of T per-frame masks, each a compressed RLE (``mmvmt.structures.rle``) or None
 where the object is absent (a *null* frame). The tube IoU of a result track D and a GT track
 G is sum_t |D_t & G_t| / sum_t |D_t | G_t|: a frame null on one side adds only the other
 side's area to the union; a union of 0 gives 0. The boundary version replaces every mask by
-its boundary band (``boundary.py``).
+its boundary band (``mmvmt.structures.boundary``).
 
 Cost: mask intersections come from pycocotools' run-length IoU, one call per frame for all
 pairs. Boundary bands are computed once per track and frame, on the mask's bounding box only,
@@ -17,8 +17,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from .boundary import rle_mask_boundary
-from .rle import RLE, parse_rle_counts
+from mmvmt.structures import RLE, parse_rle_counts, rle_mask_boundary
 
 Track = Sequence[Optional[RLE]]
 """Per-frame compressed RLEs of one object, None where it is absent."""
@@ -92,7 +91,7 @@ def tube_boundary_iou(dt_tracks: Sequence[Track],
         pairs (np.ndarray, optional): Bool (D, G): the pairs to compute. Tracks in no pair
             are never decoded. Defaults to all pairs.
         dt_runs (Sequence[Runs], optional): The run lengths of ``dt_tracks`` (as
-            ``to_compressed_rle`` returns them), to save parsing the RLE strings again.
+            ``check_segmentation`` returns them), to save parsing the RLE strings again.
         gt_runs (Sequence[Runs], optional): The same for ``gt_tracks``.
 
     Returns:

@@ -4,8 +4,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmdet.evaluation.metrics.base_video_metric import BaseVideoMetric
 
-from mmvmt.datasets.bdd100k_mots_dataset import bdd100k_mots_config, load_bdd100k_mots_frames
 from mmvmt.registry import METRICS
+from mmvmt.structures import bdd100k_mots_config, load_bdd100k_mots_frames
 
 
 @METRICS.register_module()
@@ -16,7 +16,8 @@ class BDD100KMOTSMetric(BaseVideoMetric):
     original size, ``labels`` 0-based over the 8 classes, ``scores``, ``instances_id``) are
     turned into scalabel frames with RLE labels; the ground truth is read from ``ann_file``
     (RLE JSON or bitmask folder) by the same toolkit reader as
-    :class:`~mmvmt.datasets.BDD100KMOTSDataset`. Then
+    :class:`~mmvmt.datasets.BDD100KMOTSDataset`
+    (:func:`~mmvmt.structures.load_bdd100k_mots_frames`). Then
     ``scalabel.eval.mots.evaluate_seg_track`` gives the CLEAR-MOT numbers on masks
     (MOTSA = its MOTA on masks) and ``scalabel.eval.ins_seg.evaluate_ins_seg`` the mask AP.
     Only the videos that were predicted are evaluated; a GT frame without a prediction

@@ -10,7 +10,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmvmt.registry import METRICS
-from ..functional import encode_masks, frames_to_tracks, track_results
+from mmvmt.structures import encode_masks, frames_to_tracks, track_results
 
 PRED_KEYS = ('pred_track_instances', 'pred_track_instances_coarse')
 

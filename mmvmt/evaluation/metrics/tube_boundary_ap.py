@@ -20,6 +20,7 @@ from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence
 
 import mmengine
+import mmengine.fileio as fileio
 import numpy as np
 import pycocotools.mask as mask_utils
 from mmengine.dist import all_gather_object, broadcast_object_list, get_world_size, \
@@ -28,8 +29,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmvmt.registry import METRICS
-from ..functional import (DEFAULT_MAX_DETS, encode_masks, evaluate_tube_ap, format_summary,
-                          frames_to_tracks, to_compressed_rle)
+from mmvmt.structures import (encode_masks, frames_to_tracks, load_json,
+                              read_ytvis_annotations, segmentation_to_rle)
+from ..functional import DEFAULT_MAX_DETS, check_settings, evaluate_tube_ap, format_summary
 
 _TITLES = {'boundary': 'Tube-Boundary AP (AP^B)', 'segm': 'Tube mask AP (AP^M)'}
 # What the masks of a predictions field are, for the table titles.
@@ -93,8 +95,9 @@ class TubeBoundaryAP(BaseMetric):
         self.ann_file = ann_file
         self.use_refined_segm = use_refined_segm
         self.iou_types = ('segm', ) if mask_only else ('boundary', 'segm')
+        # Checked now, not after the whole test run.
+        self.max_dets = tuple(check_settings(self.iou_types, boundary_ratio, max_dets))
         self.boundary_ratio = boundary_ratio
-        self.max_dets = tuple(max_dets)
         self.classwise = classwise
         self.nproc = nproc
         self.format_only = format_only
@@ -156,9 +159,13 @@ class TubeBoundaryAP(BaseMetric):
         """
         logger = MMLogger.get_current_instance()
         videos = self._join_partial_videos(results)
-        gt = mmengine.load(self.ann_file, backend_args=self.backend_args) \
-            if self.ann_file else None
-        label_to_cat = self._label_to_category(gt)
+        gt = categories = None
+        if self.ann_file:
+            with fileio.get_local_path(self.ann_file, backend_args=self.backend_args) as path:
+                gt = load_json(path, self.ann_file)
+            # Checked before the labels are mapped (also in format-only mode).
+            categories = read_ytvis_annotations(gt, self.ann_file).categories
+        label_to_cat = self._label_to_category(categories)
         predictions = [dict(video_id=v['video_id'], category_id=label_to_cat(track['label']),
                             score=track['score'], segmentations=track['segmentations'])
                        for v in videos for track in v['tracks']]
@@ -263,12 +270,12 @@ class TubeBoundaryAP(BaseMetric):
                 'distributed sampler pads the last batch by repeating samples)')
         return [videos[k] for k in sorted(videos)]
 
-    def _label_to_category(self, gt: Optional[dict]):
+    def _label_to_category(self, categories: Optional[List[dict]]):
         """0-based label -> category id: +1 without ``ann_file`` (as mmdet's metric); by
-        class name (or, without class names, sorted id) with it."""
-        if gt is None:
+        class name (or, without class names, sorted id) with its checked ``categories``."""
+        if categories is None:
             return lambda label: label + 1
-        cats = sorted(gt.get('categories', []), key=lambda c: c['id'])
+        cats = sorted(categories, key=lambda c: c['id'])
         classes = (self.dataset_meta or {}).get('classes')
         if classes:
             by_name = {c.get('name'): c['id'] for c in cats}
@@ -324,11 +331,12 @@ def _gt_tracks(frames: Dict[int, dict], length: int, height: int, width: int) ->
         for inst in frame['instances'] or []:
             if inst.get('mask') is None:
                 continue
-            rle, _ = to_compressed_rle(inst['mask'], height, width)
+            rle = segmentation_to_rle(inst['mask'], height, width, 'the data samples',
+                                      f'instance {inst["instance_id"]} frame {t}')
             track = tracks.setdefault(inst['instance_id'], dict(
                 label=int(inst['bbox_label']), iscrowd=int(inst.get('ignore_flag', 0)),
                 segmentations=[None] * length, areas=[None] * length))
-            track['segmentations'][t] = dict(size=rle['size'], counts=rle['counts'].decode())
+            track['segmentations'][t] = rle
             track['areas'][t] = float(mask_utils.area(rle))
     return list(tracks.values())
 

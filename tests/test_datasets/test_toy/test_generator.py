@@ -291,4 +291,8 @@ def test_cli_makes_the_default_dataset_quickly(tmp_path, capsys):
         assert len(list((out / split / 'JPEGImages').glob('*/*.jpg'))) == 10 * n
     assert cli.main(['--out', str(out)]) == 1
     assert '--force' in capsys.readouterr().err
+    below_a_file = out / 'annotations' / 'train_hq.json' / 'toy'
+    assert cli.main(['--out', str(below_a_file)]) == 1
+    assert 'train_hq.json is a file, so nothing can be written below it' in \
+        capsys.readouterr().err
     assert cli.main(['--out', str(out), '--force', '--seed', '1']) == 0

@@ -7,7 +7,7 @@ from mmdet.structures.mask import BitmapMasks
 from mmvmt.datasets import transforms
 from mmvmt.datasets.transforms import MaskDegradation, simplify_mask_polygons
 from mmvmt.datasets.transforms import mask_degradation
-from mmvmt.evaluation.functional import mask_boundary
+from mmvmt.structures import mask_boundary
 
 H, W = 40, 60
 OFF = dict(keep_prob=0., simplify_prob=0., drop_prob=0., morph_prob=0., halo_prob=0.)

@@ -153,8 +153,12 @@ def test_bad_arguments():
     gt, results = random_dataset(0, num_videos=2)
     with pytest.raises(ValueError, match='iou_types'):
         evaluate_tube_ap(gt, results, iou_types=['bbox'])
-    with pytest.raises(ValueError, match='max_dets'):
-        evaluate_tube_ap(gt, results, max_dets=[10, 1, 100])
+    for max_dets in ([10, 1, 100], [0, 0, 0], [1, 10], [1, 2.5, 10], [True, 2, 3]):
+        with pytest.raises(ValueError, match='max_dets must be three ascending positive'):
+            evaluate_tube_ap(gt, results, max_dets=max_dets)
+    for ratio in (float('nan'), 0, 1.5, '0.02'):
+        with pytest.raises(ValueError, match='boundary_ratio must be in'):
+            evaluate_tube_ap(gt, results, boundary_ratio=ratio)
 
 
 def test_workers_do_not_hang_after_the_parent_used_opencv_threads():

@@ -4,8 +4,8 @@ import pytest
 from plain_tube_ap import plain_boundary, plain_tube_iou
 from ytvis_fakes import random_mask
 
-from mmvmt.evaluation.functional import (boundary_width, track_areas, tube_boundary_iou,
-                                         tube_mask_iou)
+from mmvmt.evaluation.functional import track_areas, tube_boundary_iou, tube_mask_iou
+from mmvmt.structures import boundary_width
 
 
 def rle(mask):

@@ -82,7 +82,7 @@ def evaluate(ann_file, names, objects_of):
 def test_tracking_numbers_equal_the_toolkits_bitmask_evaluator(case):
     from bdd100k.eval.mots import evaluate_seg_track
 
-    from mmvmt.datasets.bdd100k_mots_dataset import bdd100k_mots_config
+    from mmvmt.structures import bdd100k_mots_config
     root, names = case
     got = evaluate(root / 'gt', names, pred_objects)
     gts = [[str(root / 'gt' / 'vid-a' / f'{n}.png') for n in names]]

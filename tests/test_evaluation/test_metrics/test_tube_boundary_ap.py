@@ -11,6 +11,7 @@ from ytvis_fakes import encode, random_mask
 from mmvmt.evaluation.functional import evaluate_tube_ap
 from mmvmt.evaluation.metrics import TubeBoundaryAP, build_eval_metrics
 from mmvmt.registry import METRICS
+from mmvmt.structures import YTVISFormatError
 
 CLASSES = ('lizard', 'beetle', 'bird')
 
@@ -187,6 +188,21 @@ def test_ann_file_with_refined_masks_and_class_names(tmp_path):
     assert unrefined['tube_ap/segm_AP'] == 0.0
 
 
+@pytest.mark.parametrize('content, message', [
+    ('"gt.json"', 'expected a JSON object or list, got str'),
+    ('{"videos": [], "categories": [{"name": "x"}]}', r"categories\[0\]: missing required"),
+])
+def test_a_bad_ann_file_is_the_format_error_even_in_format_only_mode(tmp_path, content,
+                                                                     message):
+    ann_file = tmp_path / 'gt.json'
+    ann_file.write_text(content)
+    videos = fake_videos(4, num_videos=1)
+    for format_only in (False, True):
+        with pytest.raises(YTVISFormatError, match=message):
+            run_metric(TubeBoundaryAP(ann_file=str(ann_file), format_only=format_only),
+                       videos)
+
+
 def test_format_only_writes_the_results_and_the_zip(tmp_path):
     videos = fake_videos(4, num_videos=2)
     prefix = str(tmp_path / 'sub' / 'results')
@@ -208,6 +224,15 @@ def test_wrong_mask_size_is_an_error():
     with pytest.raises(ValueError, match=r'predicted masks have shape \(\d+, 24, 30\), '
                        r'expected \(K, 10, 10\)'):
         TubeBoundaryAP().process({}, [TrackDataSample(video_data_samples=[sample])])
+
+
+def test_bad_settings_are_refused_when_the_metric_is_built():
+    # Not after a whole test run, when compute_metrics would first use them.
+    with pytest.raises(ValueError, match='boundary_ratio must be in'):
+        TubeBoundaryAP(boundary_ratio=float('nan'))
+    with pytest.raises(ValueError, match='max_dets must be three ascending positive'):
+        TubeBoundaryAP(max_dets=(0, 0, 0))
+    assert TubeBoundaryAP(max_dets=[1, 5, 20]).max_dets == (1, 5, 20)
 
 
 def test_unknown_short_name():

@@ -8,20 +8,96 @@ bit of a character marking "more digits follow" and the 5th bit of the last one 
 characters are offset by 48 ('0').
 
 pycocotools' C code trusts its input: a string whose counts do not add up to H * W makes it
-read or write past its buffers. Everything here therefore parses and checks the counts
-(vectorised with numpy) before pycocotools sees them, and decodes only the bounding box of a
-mask (with numpy, faster than pycocotools' decoder on a box), which is what the boundary
-band needs.
+read or write past its buffers. The format checks (``segmentation.py``) therefore parse the
+counts here (vectorised with numpy) before pycocotools sees them. This module also decodes
+only the bounding box of a mask (with numpy, faster than pycocotools' decoder on a box),
+which is what the boundary band needs, and is the one place that encodes masks.
 
 Shape shorthand: H, W frame height and width; R number of runs.
 """
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pycocotools.mask as mask_utils
 
 RLE = Dict[str, Any]
-"""A compressed RLE: ``{'size': [H, W], 'counts': bytes}``."""
+"""A compressed RLE: ``{'size': [H, W], 'counts': str}`` (pycocotools reads str or bytes)."""
+
+# Deltas of real run lengths (at most H * W < 2**32) fit in 33 bits; anything larger is a
+# malformed string, and refusing it keeps the delta decoding below from overflowing int64.
+_MAX_DELTA = 2 ** 33
+
+
+def encode_mask(mask: np.ndarray) -> RLE:
+    """Encode one binary mask as a compressed RLE with ``str`` counts (JSON-ready).
+
+    Args:
+        mask (np.ndarray): Binary mask (H, W), bool or 0/1 of any integer type.
+
+    Returns:
+        RLE: ``{'size': [H, W], 'counts': str}``.
+    """
+    return to_json_rle(mask_utils.encode(np.asfortranarray(mask, dtype=np.uint8)))
+
+
+def encode_masks(masks: np.ndarray) -> List[RLE]:
+    """Encode K binary masks at once (one pycocotools call).
+
+    Args:
+        masks (np.ndarray): Binary masks (K, H, W).
+
+    Returns:
+        list[RLE]: K compressed RLEs with ``str`` counts.
+    """
+    if len(masks) == 0:
+        return []
+    rles = mask_utils.encode(np.asfortranarray(np.asarray(masks, dtype=np.uint8)
+                                               .transpose(1, 2, 0)))
+    return [to_json_rle(rle) for rle in rles]
+
+
+def encode_frames(masks: np.ndarray, present: np.ndarray) -> List[Optional[RLE]]:
+    """Encode one track's per-frame masks, None where the track is absent.
+
+    Args:
+        masks (np.ndarray): Binary masks (T, H, W).
+        present (np.ndarray): (T,) bool, False where the frame is null.
+
+    Returns:
+        list: T compressed RLEs with ``str`` counts, or None.
+    """
+    present = np.asarray(present, dtype=bool)
+    rles = iter(encode_masks(np.asarray(masks)[present]))
+    return [next(rles) if p else None for p in present]
+
+
+def to_json_rle(rle: Dict[str, Any]) -> RLE:
+    """A compressed RLE as JSON holds it: ``size`` two ints, ``counts`` a str.
+
+    Args:
+        rle (dict): A compressed RLE, ``counts`` as str or bytes (as pycocotools returns).
+
+    Returns:
+        RLE: A new dict.
+    """
+    counts = rle['counts']
+    return dict(size=[int(s) for s in rle['size']],
+                counts=counts.decode('ascii') if isinstance(counts, bytes) else counts)
+
+
+def track_areas_and_boxes(rles: Sequence[Optional[Dict[str, Any]]]) -> Dict[str, list]:
+    """A track's per-frame ``areas`` and ``bboxes`` as YouTube-VIS files hold them.
+
+    Args:
+        rles (Sequence[dict | None]): T compressed RLEs, None where the object is absent.
+
+    Returns:
+        dict: ``areas`` (T ints or None) and ``bboxes`` (T ``[x, y, w, h]`` float lists or
+        None), ready to be merged into an annotation.
+    """
+    return dict(
+        areas=[None if r is None else int(mask_utils.area(r)) for r in rles],
+        bboxes=[None if r is None else [float(v) for v in mask_utils.toBbox(r)] for r in rles])
 
 
 def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
@@ -34,11 +110,15 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
         np.ndarray: Run lengths of shape (R,), int64, alternating 0s and 1s.
 
     Raises:
-        ValueError: On characters outside the alphabet, a truncated last count, or a
-            negative run length.
+        ValueError: On characters outside the alphabet (or non-ASCII), a truncated last
+            count, a count larger than any frame, or a negative run length.
     """
     if isinstance(counts, str):
-        counts = counts.encode('ascii', errors='replace')
+        # pycocotools encodes a str as UTF-8: a non-ASCII character is several bytes there.
+        try:
+            counts = counts.encode('ascii')
+        except UnicodeEncodeError:
+            raise ValueError('malformed RLE: "counts" holds a non-ASCII character') from None
     chars = np.frombuffer(counts, dtype=np.uint8).astype(np.int64) - 48
     if chars.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -59,69 +139,14 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
     values = np.add.reduceat((chars & 0x1f) << (5 * digit), starts)
     negative = (chars[ends] & 0x10) != 0
     values[negative] |= np.int64(-1) << (5 * num_digits[negative])
+    if np.abs(values).max() > _MAX_DELTA:
+        raise ValueError('malformed RLE: a count in "counts" is larger than any frame')
     # Delta coding: counts[i] += counts[i - 2] for i >= 3 (as pycocotools' rleFrString).
     values[1::2] = np.cumsum(values[1::2])
     values[2::2] = np.cumsum(values[2::2])
     if values.min() < 0:
         raise ValueError('malformed RLE: "counts" decodes to a negative run length')
     return values
-
-
-def to_compressed_rle(segm: Any, height: int, width: int) -> Tuple[RLE, np.ndarray]:
-    """Check one frame's segmentation and bring it to compressed RLE.
-
-    Args:
-        segm: Polygons (list of flat coordinate lists), an uncompressed RLE (``counts`` a
-            list of ints) or a compressed RLE (``counts`` a str or bytes).
-        height (int): The frame height H the segmentation must have.
-        width (int): The frame width W.
-
-    Returns:
-        tuple: The compressed RLE (``counts`` as bytes) and its run lengths (R,).
-
-    Raises:
-        ValueError: Saying what is wrong with ``segm``.
-    """
-    if isinstance(segm, list):
-        polygons = [_check_polygon(poly, k) for k, poly in enumerate(segm)]
-        if not polygons:
-            raise ValueError('a polygon segmentation must hold at least one polygon')
-        rle = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
-        return rle, parse_rle_counts(rle['counts'])
-    if not isinstance(segm, dict):
-        raise ValueError(f'a segmentation must be a list of polygons, an RLE dict or null, '
-                         f'not {type(segm).__name__}')
-    missing = {'size', 'counts'} - set(segm)
-    if missing:
-        raise ValueError(f'an RLE needs the keys "size" and "counts"; missing: '
-                         f'{sorted(missing)}')
-    size = segm['size']
-    if (not isinstance(size, (list, tuple)) or len(size) != 2
-            or [_as_int(v) for v in size] != [height, width]):
-        raise ValueError(f'RLE size {size} differs from the video size [{height}, {width}]')
-    raw = segm['counts']
-    if isinstance(raw, (str, bytes)):
-        counts = parse_rle_counts(raw)
-        _check_total(counts, height, width)
-        rle = {'size': [height, width],
-               'counts': raw.encode('ascii') if isinstance(raw, str) else raw}
-        return rle, counts
-    if isinstance(raw, (list, tuple, np.ndarray)):
-        try:
-            counts = np.asarray(raw, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError('uncompressed RLE "counts" must be a list of integers') from None
-        if counts.ndim != 1 or not np.all(np.isfinite(counts)) or np.any(counts < 0) \
-                or np.any(counts != np.round(counts)):
-            raise ValueError('uncompressed RLE "counts" must be a flat list of '
-                             'non-negative integers')
-        counts = counts.astype(np.int64)
-        _check_total(counts, height, width)
-        rle = mask_utils.frPyObjects({'size': [height, width], 'counts': counts.tolist()},
-                                     height, width)
-        return rle, counts
-    raise ValueError(f'RLE "counts" must be a string or a list of integers, '
-                     f'not {type(raw).__name__}')
 
 
 def crop_runs(counts: np.ndarray, height: int, width: int
@@ -204,35 +229,3 @@ def decode_rle_crop(counts: np.ndarray, height: int,
     starts, ends, (x0, y0, x1, y1) = runs
     crop_t = fill_runs(starts, ends, (y1 - y0) * (x1 - x0)).reshape(x1 - x0, y1 - y0)
     return crop_t.T, (x0, y0, x1, y1)
-
-
-def _check_polygon(poly: Any, index: int) -> list:
-    if not isinstance(poly, (list, tuple)):
-        raise ValueError(f'polygon {index} must be a list of coordinates')
-    try:
-        coords = np.asarray(poly, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f'polygon {index} holds non-numeric coordinates') from None
-    if coords.ndim != 1 or coords.size < 6 or coords.size % 2:
-        raise ValueError(f'polygon {index} must be a flat list of at least 3 (x, y) pairs, '
-                         f'got {coords.size} numbers')
-    if not np.all(np.isfinite(coords)):
-        raise ValueError(f'polygon {index} holds NaN or infinite coordinates')
-    return coords.tolist()
-
-
-def _check_total(counts: np.ndarray, height: int, width: int) -> None:
-    total = int(counts.sum())
-    if total != height * width:
-        raise ValueError(f'malformed RLE: the run lengths add up to {total} pixels, the '
-                         f'video size [{height}, {width}] has {height * width}')
-
-
-def _as_int(value: Any) -> Optional[int]:
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return int(value)
-    return None

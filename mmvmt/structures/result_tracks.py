@@ -5,22 +5,11 @@ and a mask. A YouTube-VIS result is one entry per track: its score is the mean o
 per-frame scores, its label the most frequent per-frame label (the smallest on a tie), and
 its ``segmentations`` hold the frame's RLE where the track was predicted, None elsewhere.
 This is what mmdet's ``YouTubeVISMetric`` does; the metric, the inferencer and the tools all
-use this one function.
+use this one function (masks encoded with :func:`~mmvmt.structures.rle.encode_masks`).
 """
 from typing import List, Mapping, Sequence
 
 import numpy as np
-import pycocotools.mask as mask_utils
-
-
-def encode_masks(masks: np.ndarray) -> List[dict]:
-    """(K, H, W) binary masks -> K compressed RLEs with ``counts`` as str (JSON-ready)."""
-    masks = np.asarray(masks).astype(np.uint8)
-    if len(masks) == 0:
-        return []
-    rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0)))
-    return [dict(size=[int(s) for s in r['size']], counts=r['counts'].decode('ascii'))
-            for r in rles]
 
 
 def frames_to_tracks(frames: Mapping[int, Mapping], length: int) -> List[dict]:

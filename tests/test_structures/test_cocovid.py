@@ -4,7 +4,7 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 
-from mmvmt.datasets import YTVISFormatError, segmentation_to_rle, ytvis_to_cocovid
+from mmvmt.structures import YTVISFormatError, segmentation_to_rle, ytvis_to_cocovid
 
 
 def decode(rle):
@@ -26,10 +26,14 @@ def test_three_mask_encodings_decode_to_the_same_mask(ytvis):
 
 def test_short_polygons_are_dropped_as_mmdet_does(ytvis):
     box = ytvis.polygon(3, 5, 11, 9)
-    with_short = segmentation_to_rle([[1, 1, 4, 4], [2, 2, 3, 3, 4]] + box, ytvis.H, ytvis.W)
+    with_short = segmentation_to_rle([[1, 1, 4, 4], []] + box, ytvis.H, ytvis.W)
     assert with_short == segmentation_to_rle(box, ytvis.H, ytvis.W)
-    empty = segmentation_to_rle([[1, 1, 4, 4]], ytvis.H, ytvis.W)
-    assert isinstance(empty['counts'], str) and decode(empty).sum() == 0
+    for only_short in ([[1, 1, 4, 4]], []):
+        empty = segmentation_to_rle(only_short, ytvis.H, ytvis.W)
+        assert isinstance(empty['counts'], str) and decode(empty).sum() == 0
+    # An odd number of coordinates is no polygon at all: an error, not a silent drop.
+    with pytest.raises(YTVISFormatError, match=r'polygon 0 has an odd number \(5\)'):
+        segmentation_to_rle([[2, 2, 3, 3, 4]] + box, ytvis.H, ytvis.W)
 
 
 def test_conversion_keeps_ids_skips_null_frames_and_fills_boxes(ytvis):
@@ -68,11 +72,11 @@ def test_test_files_without_annotations_convert(ytvis):
     # area 1000 or read past its buffer).
     (lambda a: a['annotations'][0]['segmentations'][2].update(counts=mask_utils.encode(
         np.ones((10, 100), np.uint8, order='F'))['counts'].decode()),
-     r'segmentations\[2\]: malformed RLE: the run lengths add up to 1000 pixels'),
+     r'segmentations\[2\]: malformed RLE: a run of 1000 pixels is longer than the video'),
     (lambda a: a['annotations'][0]['segmentations'][2].update(counts='0!'),
      r'segmentations\[2\]: malformed RLE: a character'),
     (lambda a: a['annotations'][0]['segmentations'].__setitem__(0, [[1, 2, 3, 4, 'x', 6]]),
-     r'segmentations\[0\]: polygon 0 holds non-numeric'),
+     r'segmentations\[0\]: polygon 0 must be a flat list of numbers'),
     (lambda a: a['videos'][0].update(length=5), r'videos\[0\] \(id 1\): "length" is 5'),
 ])
 def test_bad_files_name_file_and_entry(ytvis, break_it, message):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from plain_tube_ap import plain_boundary
 
-from mmvmt.evaluation.functional import boundary_width, mask_boundary
+from mmvmt.structures import boundary_width, mask_boundary
 
 
 def erode3x3_literal(padded, times):
@@ -80,7 +80,7 @@ def test_accepts_bool_and_matches_cv2_directly():
 def test_rle_boundary_equals_the_dense_band_on_the_box(seed):
     from ytvis_fakes import encode, random_mask
 
-    from mmvmt.evaluation.functional import parse_rle_counts, rle_mask_boundary
+    from mmvmt.structures import parse_rle_counts, rle_mask_boundary
     rng = np.random.default_rng(seed)
     for h, w in [(5, 7), (31, 18), (90, 140)]:
         for kind in range(4):
