@@ -1,5 +1,5 @@
 """Shared by every test folder: tiny, format-faithful YouTube-VIS-style files (official
-layout, see docs/notes/tube_boundary_ap.md), through the ``ytvis`` fixture."""
+layout, see docs/metric.md), through the ``ytvis`` fixture."""
 from types import SimpleNamespace
 
 import numpy as np

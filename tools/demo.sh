@@ -27,3 +27,14 @@ echo "[demo] done. Outputs:"
 echo "  checkpoints and training log: $WORK_DIR/"
 echo "  test log with the metric tables: $WORK_DIR/test.log"
 echo "  toy dataset: data/toy_vis/ (YouTube-VIS format; *_hq.json exact, *_coarse.json coarse)"
+
+# --- the annotated video of a toy val clip (demo/video_demo.py) -----------------------------
+CLIPS=(data/toy_vis/val/JPEGImages/*)
+CLIP=$(basename "${CLIPS[0]}")
+VIDEO_CKPT=$(cat "$WORK_DIR/last_checkpoint")
+echo
+echo "[demo] drawing the tracks of toy val clip $CLIP with $VIDEO_CKPT"
+"$PY" demo/video_demo.py "data/toy_vis/val/JPEGImages/$CLIP" "$CONFIG" --weights "$VIDEO_CKPT" \
+    --out "$WORK_DIR/video_demo/$CLIP.mp4" --json "$WORK_DIR/video_demo/$CLIP.json" \
+    --draw-coarse
+echo "[demo] annotated video: $WORK_DIR/video_demo/$CLIP.mp4 (tracks in $WORK_DIR/video_demo/$CLIP.json)"

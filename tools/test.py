@@ -1,11 +1,15 @@
 """Test (and evaluate) a checkpoint with mmengine's Runner.
 
     python tools/test.py CONFIG CHECKPOINT [--eval tube_boundary_ap tube_mask_ap ...]
+        [--out preds.pkl|results.json] [--show-dir DIR] [--show]
     bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [args...]
 
 ``--eval`` picks registered metrics by short name and replaces the config's test evaluator
 (the habit of mmtrack 0.x, kept on the mmengine runner); ``--format-only`` writes the
 YouTube-VIS results JSON (and zip) without evaluating, e.g. for a challenge server.
+``--out`` also dumps the predictions (``.pkl``: per-frame instances with RLE masks;
+``.json``: YouTube-VIS results); ``--show-dir`` draws the predicted frames with
+``VISLocalVisualizer`` into ``<work_dir>/<timestamp>/<DIR>/<video>/<frame>.jpg``.
 
 Before any work: output paths that are an input (the config, the checkpoint, an annotation
 file) or lie in a dataset's annotation folder are refused, and so is a checkpoint whose keys
@@ -14,12 +18,15 @@ unexpected=[...])`` patterns) unless ``--allow-partial-checkpoint``.
 """
 import argparse
 import os
-from typing import Dict
+import os.path as osp
+from typing import Dict, Optional
 
 from mmengine.config import DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
+from mmvmt.evaluation.metrics import TubeBoundaryAP
 from mmvmt.evaluation.metrics.short_names import build_eval_metrics
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.checkpoint_keys import CheckpointKeysHook, CheckpointMismatchError
@@ -42,6 +49,16 @@ def parse_args() -> argparse.Namespace:
         help='only write the results file(s) (with --outfile-prefix), do not evaluate')
     parser.add_argument('--outfile-prefix', help='prefix of the written results files')
     parser.add_argument(
+        '--out', help='dump the predictions: .pkl (per-frame instances, RLE masks) or .json '
+        '(YouTube-VIS results)')
+    parser.add_argument(
+        '--show-dir', help='draw the predictions into <work_dir>/<timestamp>/SHOW_DIR')
+    parser.add_argument('--show', action='store_true', help='show the predictions in a window')
+    parser.add_argument('--wait-time', type=float, default=2, help='seconds a frame is shown')
+    parser.add_argument(
+        '--frame-interval', type=int,
+        help='draw every N-th frame of a video (default 1 with --show-dir / --show)')
+    parser.add_argument(
         '--allow-partial-checkpoint', action='store_true',
         help='test even if the checkpoint lacks keys of the model, holds others or tensors '
         'of other shapes (by default the run stops before testing)')
@@ -53,9 +70,78 @@ def parse_args() -> argparse.Namespace:
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if args.out is not None and not args.out.endswith(DUMP_SUFFIXES):
+        parser.error(f'--out must end with one of {DUMP_SUFFIXES}, got {args.out}')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+DUMP_SUFFIXES = ('.pkl', '.pickle', '.json')
+# mmdet 3.3's track visualization hook and visualizer fail on VIS predictions; mmvmt's replace
+# them (see VISVisualizationHook), named with their scope so that mmdet configs find them.
+VIS_REPLACEMENTS = {'TrackVisualizationHook': 'mmvmt.VISVisualizationHook',
+                    'TrackLocalVisualizer': 'mmvmt.VISLocalVisualizer'}
+
+
+def trigger_visualization_hook(cfg, args: argparse.Namespace) -> None:
+    """Turn on drawing for ``--show`` / ``--show-dir`` (mmdet's ``tools/test.py`` habit).
+
+    The config's ``default_hooks.visualization`` is switched on; mmdet's track hook and
+    visualizer, which fail on VIS predictions, are replaced by mmvmt's.
+
+    Raises:
+        RuntimeError: If the config has no visualization hook.
+    """
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise RuntimeError(f'{args.config}: --show/--show-dir need default_hooks.visualization'
+                           " = dict(type='VISVisualizationHook') in the config.")
+    hook['type'] = VIS_REPLACEMENTS.get(hook['type'].split('.')[-1], hook['type'])
+    hook['draw'] = True
+    hook['frame_interval'] = args.frame_interval or 1
+    if args.show:
+        hook['show'] = True
+        hook['wait_time'] = args.wait_time
+    if args.show_dir:
+        hook['test_out_dir'] = args.show_dir
+    visualizer = cfg.get('visualizer') or dict(vis_backends=[dict(type='LocalVisBackend')],
+                                               name='visualizer')
+    visualizer['type'] = VIS_REPLACEMENTS.get(str(visualizer.get('type', '')).split('.')[-1],
+                                              visualizer.get('type', 'mmvmt.VISLocalVisualizer'))
+    cfg.visualizer = visualizer
+
+
+def check_outputs(args: argparse.Namespace, cfg) -> None:
+    """Refuse, before any work, output paths that would replace an input or cannot be written.
+
+    Raises:
+        OutputPathError: Naming the option and the rule it breaks.
+    """
+    ann_paths = config_annotation_paths(cfg)
+    rules = dict(inputs=ann_paths + [args.config, args.checkpoint],
+                 protected_dirs=annotation_folders(ann_paths))
+    evaluators = cfg.get('test_evaluator') or []
+    for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
+        if metric.get('out_file_path'):
+            check_output_path(metric['out_file_path'], option='--out', **rules)
+        # --outfile-prefix has been put into every metric; a config may set its own.
+        prefix = metric.get('outfile_prefix')
+        for suffix in ('.json', '.submission_file.zip') if prefix else ():
+            check_output_path(prefix + suffix, option='--outfile-prefix', **rules)
+    if args.show_dir:
+        # The hook writes into <work_dir>/<timestamp>/<show_dir> (or show_dir if absolute).
+        check_output_path(osp.join(cfg.work_dir, args.show_dir), is_dir=True,
+                          option='--show-dir', **rules)
+    check_output_path(cfg.work_dir, is_dir=True, option='--work-dir', **rules)
+
+
+def mask_sources(evaluators) -> Dict[str, str]:
+    """Metric prefix -> the predictions' field it scores, for the Tube-Boundary AP metrics."""
+    metrics = evaluators if isinstance(evaluators, list) else [evaluators] if evaluators else []
+    return {m.get('prefix') or TubeBoundaryAP.default_prefix:
+            m.get('pred_key', TubeBoundaryAP.default_pred_key)
+            for m in metrics if str(m.get('type', '')).split('.')[-1] == 'TubeBoundaryAP'}
 
 
 # What a configured metric knows of the dataset, kept when --eval replaces the evaluator.
@@ -71,40 +157,30 @@ def _dataset_settings(configured, metric_type: str) -> dict:
     return {}
 
 
-def metrics_table(metrics: Dict[str, float]) -> str:
+def metrics_table(metrics: Dict[str, float], sources: Optional[Dict[str, str]] = None) -> str:
     """All metrics of a test run in one table: a row per metric prefix and family.
 
     ``{'tube_ap/boundary_AP': 0.3, 'coarse_tube_ap/segm_AP': 0.5, ...}`` gives rows
     ``tube_ap boundary``, ``coarse_tube_ap segm``, ... with a column per name (AP, AP50, ...).
+    With ``sources`` (prefix -> predictions field), a first column names the masks a row
+    scores, e.g. ``pred_track_instances_coarse`` for VMT's coarse masks.
     """
+    sources = sources or {}
     rows: Dict[str, Dict[str, float]] = {}
+    prefixes: Dict[str, str] = {}
     for key, value in metrics.items():
         prefix, _, name = key.rpartition('/')
         family, _, stat = name.partition('_') if '_' in name else ('', '', name)
-        rows.setdefault(f'{prefix} {family}'.strip(), {})[stat] = value
+        row_name = f'{prefix} {family}'.strip()
+        rows.setdefault(row_name, {})[stat] = value
+        prefixes[row_name] = prefix
     columns = list(dict.fromkeys(stat for row in rows.values() for stat in row))
-    table = [['metric'] + columns]
+    with_source = any(prefixes[r] in sources for r in rows)
+    table = [['metric'] + (['masks'] if with_source else []) + columns]
     for row_name, row in rows.items():
-        table.append([row_name] + [_fmt(row.get(c)) for c in columns])
+        source = [sources.get(prefixes[row_name], '')] if with_source else []
+        table.append([row_name] + source + [_fmt(row.get(c)) for c in columns])
     return AsciiTable(table, title='test metrics').table
-
-
-def check_outputs(args: argparse.Namespace, cfg) -> None:
-    """Refuse, before any work, output paths that would replace an input or cannot be written.
-
-    Raises:
-        OutputPathError: Naming the option and the rule it breaks.
-    """
-    ann_paths = config_annotation_paths(cfg)
-    rules = dict(inputs=ann_paths + [args.config, args.checkpoint],
-                 protected_dirs=annotation_folders(ann_paths))
-    evaluators = cfg.get('test_evaluator') or []
-    for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
-        # --outfile-prefix has been put into every metric; a config may set its own.
-        prefix = metric.get('outfile_prefix')
-        for suffix in ('.json', '.submission_file.zip') if prefix else ():
-            check_output_path(prefix + suffix, option='--outfile-prefix', **rules)
-    check_output_path(cfg.work_dir, is_dir=True, option='--work-dir', **rules)
 
 
 def _fmt(value) -> str:
@@ -131,6 +207,12 @@ def main() -> None:
             if args.outfile_prefix:
                 metric['outfile_prefix'] = args.outfile_prefix
 
+    if args.out:
+        evaluators = cfg.test_evaluator
+        cfg.test_evaluator = (evaluators if isinstance(evaluators, list) else [evaluators]) + [
+            dict(type='DumpVISResults', out_file_path=args.out)]
+    if args.show or args.show_dir:
+        trigger_visualization_hook(cfg, args)
     try:
         check_outputs(args, cfg)
     except OutputPathError as e:
@@ -146,8 +228,9 @@ def main() -> None:
         metrics = runner.test()
     except CheckpointMismatchError as e:
         raise SystemExit(f'error: {e}; pass --allow-partial-checkpoint to test it anyway')
-    if metrics:
-        print(metrics_table(metrics))
+    # Every rank gets the metrics; one summary is enough.
+    if metrics and is_main_process():
+        print(metrics_table(metrics, mask_sources(cfg.test_evaluator)))
 
 
 if __name__ == '__main__':

@@ -7,7 +7,9 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='TrackVisualizationHook', draw=False))
+    # mmdet 3.3's TrackVisualizationHook / TrackLocalVisualizer fail on VIS predictions;
+    # tools/test.py --show-dir turns this one on.
+    visualization=dict(type='VISVisualizationHook', draw=False))
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -16,7 +18,7 @@ env_cfg = dict(
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
-    type='TrackLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='VISLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 
 log_level = 'INFO'

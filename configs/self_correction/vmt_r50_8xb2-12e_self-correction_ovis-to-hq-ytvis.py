@@ -3,7 +3,7 @@
 # 2-4 on the HQ-YTVIS val and test videos). The VMT R50 refiner is trained class-agnostic
 # on OVIS train, whose exact masks the pipeline degrades on the fly (MaskDegradation:
 # boundary subsampling + random dilation / erosion; refinement regions dilated by 3 px,
-# IncoherentRegionTarget), then corrects the coarse masks where its confidence > 0.65;
+# RefinementRegionTarget), then corrects the coarse masks where its confidence > 0.65;
 # rounds 2..4 retrain on the previous round's corrected file (the same degrading pipeline)
 # and correct it again. Every round also corrects the coarse masks of the 280 HQ-YTVIS val
 # videos the same way and scores them against their exact masks (AP^B); the rounds stop

@@ -20,7 +20,7 @@ train_pipeline = [
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(type='RandomFlip', prob=0.5),
             dict(type='MaskDegradation'),
-            dict(type='IncoherentRegionTarget', strides=(8, 4, 2), dilation=3),
+            dict(type='RefinementRegionTarget', dilation=3),
         ]),
     dict(type='PackVMTInputs')
 ]

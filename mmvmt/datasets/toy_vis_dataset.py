@@ -1,4 +1,4 @@
-"""The embedded toy dataset (``data/toy_vis``, see docs/conventions.md)."""
+"""The embedded toy dataset (``data/toy_vis``, see docs/dataset_prepare.md)."""
 from mmvmt.registry import DATASETS
 from .youtube_vis_dataset import YTVISFormatDataset
 

@@ -1,19 +1,24 @@
 """Self-correction of coarse video annotations (VMT, Section 3.2): the rule, the corrector,
-the per-round driver, its state and a hook for single training runs."""
+the per-round driver, its state and a hook for single training runs; the refinement of any
+model's VIS results with VMT's refiner, and the hook that draws VIS predictions."""
 from .annotation_correction_hook import AnnotationCorrectionHook
-from .annotation_corrector import AnnotationCorrector, provenance_path
+from .annotation_corrector import AnnotationCorrector, correct_video_masks, provenance_path
 from .atomic_json import dump_json_atomic, file_sha256
 from .confident_relabel import confident_relabel
 from .corrected_annotations import corrected_annotations
 from .correction_inputs import check_correction_input
 from .correction_validation import annotation_boundary_ap, annotations_as_results, ap_saturated
 from .rank_sync import PeerProcessError, on_every_process, on_main_process
+from .result_refinement_hook import ResultRefinementHook
+from .result_refiner import ResultRefiner, build_refiner
 from .self_correction import SelfCorrection
 from .self_correction_state import SelfCorrectionState
 from .sharded_correction import correct_sharded
+from .vis_visualization_hook import VISVisualizationHook
 
-__all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'provenance_path',
-           'dump_json_atomic', 'file_sha256', 'confident_relabel', 'corrected_annotations',
-           'check_correction_input', 'annotation_boundary_ap', 'annotations_as_results',
-           'ap_saturated', 'PeerProcessError', 'on_every_process', 'on_main_process',
-           'SelfCorrection', 'SelfCorrectionState', 'correct_sharded']
+__all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'correct_video_masks',
+           'provenance_path', 'dump_json_atomic', 'file_sha256', 'confident_relabel',
+           'corrected_annotations', 'check_correction_input', 'annotation_boundary_ap',
+           'annotations_as_results', 'ap_saturated', 'PeerProcessError', 'on_every_process',
+           'on_main_process', 'ResultRefinementHook', 'ResultRefiner', 'build_refiner',
+           'SelfCorrection', 'SelfCorrectionState', 'correct_sharded', 'VISVisualizationHook']

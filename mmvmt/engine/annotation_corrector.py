@@ -1,20 +1,31 @@
-"""Correct a coarse annotation file with a trained refiner (one round's correction stage).
+"""Correct coarse masks with a trained refiner: one video (:func:`correct_video_masks`) or
+a whole annotation file (:class:`AnnotationCorrector`, one round's correction stage).
 
-Shape shorthand: K tracks of a video, T frames, H x W the frame size of the JSON, h x w the
-size the frame pipeline gives (equal unless it resizes).
+Shape shorthand: K tracks of a video, T frames, H x W the frame size of the masks, h x w the
+size of the frames the model gets (equal unless a frame pipeline resizes).
 
-For each video of the official YouTube-VIS-style JSON: the frames go through
-``frame_pipeline`` (default: load the file), the tracks' masks are decoded (empty where a
-frame is null) and given to the model's ``refine_masks`` as the coarse input, a few tracks
-at a time. If the pipeline resized the frames, the coarse masks are resized to h x w
-(nearest) and the refiner's probabilities back to H x W (bilinear). Then
-:func:`confident_relabel` keeps the refined label only where its confidence exceeds the
-threshold. Two guards keep the annotation's meaning: a null frame stays null, and a frame
-whose corrected mask would be empty keeps its coarse mask (the refiner corrects boundaries;
-it does not decide whether an object is there). The result is written with
-:func:`corrected_annotations` to a new file, atomically and never over an existing one,
-next to a provenance file (``<name>.provenance.json``) that records the checkpoint, the
-threshold, the input's SHA-256 and the pixels changed per video.
+The rule ("first, do no harm"): a pixel takes the refiner's label only where
+
+1. the refiner refined it: inside the cells of the quadtree nodes it labelled at the
+   pixel's resolution (the ``region`` of ``refine_masks``). Outside its nodes the refiner's
+   mask is the coarse mask taken down to H/8 and back up, which would erase every leg,
+   antenna or tail a few pixels wide; inside the cell of a coarse leaf node over which the
+   coarse mask is not uniform one label cannot represent the mask either;
+2. its confidence ``max(p, 1 - p)`` is greater than ``conf_thr`` (0.65, the paper's):
+   where the refiner is unsure, the annotator's label is kept;
+3. the track is present in that frame (its coarse mask is not empty), and the corrected
+   mask of the frame is not empty: the refiner corrects boundaries, it does not decide
+   whether an object is there; such a frame keeps its coarse mask.
+
+Everything else keeps the coarse label bit for bit.
+
+For each video of an official YouTube-VIS-style JSON, :class:`AnnotationCorrector` loads the
+frames through ``frame_pipeline`` (default: load the file), decodes the tracks' masks (empty
+where a frame is null) and corrects them with :func:`correct_video_masks`; a null frame
+stays null. The result is written with :func:`corrected_annotations` to a new file,
+atomically and never over an existing one, next to a provenance file
+(``<name>.provenance.json``) that records the checkpoint, the threshold, the input's SHA-256
+and the pixels changed per video.
 """
 import datetime
 import os.path as osp
@@ -22,7 +33,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmengine
 import numpy as np
-import pycocotools.mask as mask_utils
 import torch
 import torch.nn.functional as F
 from mmengine.dataset import Compose
@@ -31,11 +41,59 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 
 from mmvmt.registry import TRANSFORMS
-from mmvmt.structures import encode_mask, segmentation_to_rle, ytvis_to_cocovid
+from mmvmt.structures import encode_frames, frames_to_masks, ytvis_to_cocovid
 from mmvmt.version import __version__
 from .atomic_json import dump_json_atomic, file_sha256
 from .confident_relabel import confident_relabel
 from .corrected_annotations import corrected_annotations
+
+
+def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float = 0.65,
+                        max_tracks_per_pass: int = 8) -> Tuple[Tensor, Tensor]:
+    """Correct the masks of one video's tracks by the rule of the module docstring.
+
+    Args:
+        model: An object with ``refine_masks(frames (T, 3, h, w) uint8, coarse (K, T, h, w)
+            bool) -> (refined (K, T, h, w) bool, confidence (K, T, h, w) float, region
+            (K, T, h, w) bool)``, e.g. :class:`~mmvmt.models.VideoMaskTransfiner`.
+        frames (Tensor): (T, 3, h, w) uint8 frames in the channel order the model's data
+            preprocessor expects.
+        coarse (Tensor): (K, T, H, W) bool coarse masks. When (H, W) differs from (h, w),
+            they are resized to the frames (nearest) and the refiner's probabilities and
+            region back (bilinear, nearest).
+        conf_thr (float): Confidence a change needs (strictly exceeded). Defaults to 0.65.
+        max_tracks_per_pass (int): Tracks refined together (a memory bound).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``corrected`` (K, T, H, W) bool and ``region`` (K, T, H, W)
+        bool, where the refiner refined (labels changed only inside it).
+    """
+    if coarse.dim() != 4 or coarse.shape[1] != frames.shape[0]:
+        raise ValueError(f'correct_video_masks: coarse must be (K, T, H, W) with T = '
+                         f'{frames.shape[0]} frames, got {tuple(coarse.shape)}')
+    if not 0.5 <= conf_thr < 1:
+        raise ValueError(f'correct_video_masks: conf_thr must be in [0.5, 1), got {conf_thr}: '
+                         'a confidence is max(p, 1 - p) >= 0.5.')
+    coarse = coarse.bool().cpu()
+    corrected, region = coarse.clone(), torch.zeros_like(coarse)
+    size, model_size = tuple(coarse.shape[-2:]), tuple(frames.shape[-2:])
+    for start in range(0, len(coarse), max_tracks_per_pass):
+        part = coarse[start:start + max_tracks_per_pass]
+        given = part if size == model_size else F.interpolate(
+            part.float(), size=model_size, mode='nearest').bool()
+        refined, confidence, refined_in = (x.cpu() for x in model.refine_masks(frames, given))
+        if size != model_size:
+            probs = torch.where(refined, confidence, 1 - confidence).float()
+            probs = F.interpolate(probs, size=size, mode='bilinear', align_corners=False)
+            refined, confidence = probs > 0.5, torch.maximum(probs, 1 - probs)
+            refined_in = F.interpolate(refined_in.float(), size=size, mode='nearest').bool()
+        present = part.flatten(2).any(-1)[..., None, None]  # (k, T, 1, 1)
+        refined_in &= present
+        fixed, _ = confident_relabel(part, refined, confidence, refined_in, conf_thr)
+        emptied = present & ~fixed.flatten(2).any(-1)[..., None, None]
+        corrected[start:start + len(part)] = torch.where(emptied, part, fixed)
+        region[start:start + len(part)] = refined_in
+    return corrected, region
 
 
 def provenance_path(ann_file: str) -> str:
@@ -44,11 +102,7 @@ def provenance_path(ann_file: str) -> str:
 
 
 class AnnotationCorrector:
-    """Refine the masks of a coarse annotation file with a model's ``refine_masks``.
-
-    The model is any object with ``refine_masks(frames (T, 3, h, w) uint8, coarse (K, T, h,
-    w) bool) -> (refined (K, T, h, w) bool, confidence (K, T, h, w) float)``, e.g.
-    :class:`~mmvmt.models.VideoMaskTransfiner` trained with ``refine_input='given'``.
+    """Correct the masks of a coarse annotation file with :func:`correct_video_masks`.
 
     Args:
         conf_thr (float): A pixel's label changes only where the refiner's confidence is
@@ -87,33 +141,12 @@ class AnnotationCorrector:
             frames.append(torch.from_numpy(np.ascontiguousarray(results['img'])))
         return torch.stack(frames).permute(0, 3, 1, 2).contiguous()
 
-    def refine(self, model, frames: Tensor, coarse: Tensor) -> Tuple[Tensor, Tensor]:
-        """The model's refined masks and confidences at the coarse masks' size.
-
-        Args:
-            model: An object with ``refine_masks``.
-            frames (Tensor): (T, 3, h, w) uint8.
-            coarse (Tensor): (K, T, H, W) bool.
-
-        Returns:
-            tuple[Tensor, Tensor]: ``refined`` (K, T, H, W) bool, ``confidence``
-            (K, T, H, W) float.
-        """
-        size, model_size = coarse.shape[-2:], frames.shape[-2:]
-        if size == model_size:
-            return model.refine_masks(frames, coarse)
-        small = F.interpolate(coarse.float(), size=tuple(model_size), mode='nearest').bool()
-        refined, confidence = model.refine_masks(frames, small)
-        probs = torch.where(refined, confidence, 1 - confidence).float()
-        probs = F.interpolate(probs, size=tuple(size), mode='bilinear', align_corners=False)
-        return probs > 0.5, torch.maximum(probs, 1 - probs)
-
     def correct_video(self, model, video: dict, anns: List[dict], img_root: str,
                       source: str = '<json>') -> Tuple[Dict[int, list], dict]:
         """Correct one video's tracks.
 
         Args:
-            model: An object with ``refine_masks``.
+            model: An object with ``refine_masks`` (see :func:`correct_video_masks`).
             video (dict): The JSON's video entry.
             anns (list[dict]): The JSON's annotations of this video.
             img_root (str): Folder that ``file_names`` are relative to.
@@ -122,40 +155,26 @@ class AnnotationCorrector:
         Returns:
             tuple[dict, dict]: annotation id -> compressed RLEs per frame (None where null),
             and the video's counts: ``pixels_changed``, ``pixels_added``,
-            ``pixels_removed``, ``frames_kept_coarse`` (frames whose correction was empty).
+            ``pixels_removed``, ``pixels_refined`` (the refined region's size).
         """
         stats = dict(video_id=video['id'], num_tracks=len(anns), pixels_changed=0,
-                     pixels_added=0, pixels_removed=0, frames_kept_coarse=0)
+                     pixels_added=0, pixels_removed=0, pixels_refined=0)
         if not anns:
             return {}, stats
         height, width, file_names = video['height'], video['width'], video['file_names']
         frames = self.load_frames(img_root, file_names)
-        rles_by_ann = {}
-        for start in range(0, len(anns), self.max_tracks_per_pass):
-            group = anns[start:start + self.max_tracks_per_pass]
-            coarse = torch.zeros(len(group), len(file_names), height, width, dtype=torch.bool)
-            present = torch.zeros(len(group), len(file_names), dtype=torch.bool)
-            for i, ann in enumerate(group):
-                for t, segm in enumerate(ann[self.segm_key]):
-                    if segm is None:
-                        continue
-                    rle = segmentation_to_rle(segm, height, width, source,
-                                              f'annotation {ann["id"]} frame {t}')
-                    coarse[i, t] = torch.from_numpy(mask_utils.decode(rle).astype(bool))
-                    present[i, t] = True
-            refined, confidence = self.refine(model, frames, coarse)
-            corrected, _ = confident_relabel(coarse, refined, confidence, self.conf_thr)
-            corrected &= present[..., None, None]
-            emptied = present & ~corrected.flatten(2).any(-1) & coarse.flatten(2).any(-1)
-            corrected[emptied] = coarse[emptied]
-            stats['frames_kept_coarse'] += int(emptied.sum())
-            stats['pixels_added'] += int((corrected & ~coarse).sum())
-            stats['pixels_removed'] += int((coarse & ~corrected).sum())
-            for i, ann in enumerate(group):
-                rles_by_ann[ann['id']] = [
-                    encode_mask(corrected[i, t].numpy()) if present[i, t] else None
-                    for t in range(len(file_names))]
+        masks, present = zip(*(frames_to_masks(ann[self.segm_key], height, width, source,
+                                               f'annotation {ann["id"]} {self.segm_key}')
+                               for ann in anns))
+        coarse = torch.from_numpy(np.stack(masks))
+        corrected, region = correct_video_masks(model, frames, coarse, self.conf_thr,
+                                                self.max_tracks_per_pass)
+        stats['pixels_added'] = int((corrected & ~coarse).sum())
+        stats['pixels_removed'] = int((coarse & ~corrected).sum())
         stats['pixels_changed'] = stats['pixels_added'] + stats['pixels_removed']
+        stats['pixels_refined'] = int(region.sum())
+        rles_by_ann = {ann['id']: encode_frames(corrected[i].numpy(), present[i])
+                       for i, ann in enumerate(anns)}
         return rles_by_ann, stats
 
     def check_format(self, official: dict, source: str) -> None:
@@ -185,7 +204,8 @@ class AnnotationCorrector:
         the videos across the processes of a distributed run.
 
         Args:
-            model: An object with ``refine_masks`` (put in eval mode here).
+            model: An object with ``refine_masks`` (see :func:`correct_video_masks`; put in
+                eval mode here).
             ann_file (str): The coarse input JSON; only read.
             img_root (str): Folder that the videos' ``file_names`` are relative to.
             out_file (str): The new annotation file; must not exist.

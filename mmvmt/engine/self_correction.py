@@ -21,7 +21,7 @@ Rounds (``cfg.self_correction.num_rounds``, 4 in the paper):
 
 * round 1 trains on the config's ``train_dataloader`` (the well-annotated dataset, OVIS in
   the paper, whose masks the pipeline degrades on the fly: ``MaskDegradation`` +
-  ``IncoherentRegionTarget``; the model trains class-agnostic with
+  ``RefinementRegionTarget``; the model trains class-agnostic with
   ``train_cfg.refine_input='given'``), starting from ``cfg.load_from``;
 * round k > 1 trains on round k-1's corrected file (the coarse dataset's type, images and
   the same degrading pipeline), starting from round k-1's final checkpoint

@@ -56,6 +56,21 @@ def encode_masks(masks: np.ndarray) -> List[RLE]:
     return [to_json_rle(rle) for rle in rles]
 
 
+def encode_frames(masks: np.ndarray, present: np.ndarray) -> List[Optional[RLE]]:
+    """Encode one track's per-frame masks, None where the track is absent.
+
+    Args:
+        masks (np.ndarray): Binary masks (T, H, W).
+        present (np.ndarray): (T,) bool, False where the frame is null.
+
+    Returns:
+        list: T compressed RLEs with ``str`` counts, or None.
+    """
+    present = np.asarray(present, dtype=bool)
+    rles = iter(encode_masks(np.asarray(masks)[present]))
+    return [next(rles) if p else None for p in present]
+
+
 def to_json_rle(rle: Dict[str, Any]) -> RLE:
     """A compressed RLE as JSON holds it: ``size`` two ints, ``counts`` a str.
 

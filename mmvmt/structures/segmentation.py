@@ -106,6 +106,33 @@ def frames_to_rles(segms: Sequence[Any], height: int, width: int, source: str,
     return rles, runs
 
 
+def frames_to_masks(segms: Sequence[Any], height: int, width: int, source: str,
+                    entry: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Check and decode the per-frame segmentations of one track (None where absent).
+
+    Args:
+        segms (Sequence): T segmentations or None.
+        height (int): H.
+        width (int): W.
+        source (str): The file, for error messages.
+        entry (str): The track's entry and key (see :func:`frames_to_rles`).
+
+    Returns:
+        tuple: ``masks`` (T, H, W) bool, all False on null frames, and ``present`` (T,)
+        bool, False on null frames (an empty mask that is not null is present).
+
+    Raises:
+        YTVISFormatError: Naming the frame of the first bad segmentation.
+    """
+    rles, _ = frames_to_rles(segms, height, width, source, entry)
+    masks = np.zeros((len(rles), height, width), dtype=bool)
+    present = np.array([rle is not None for rle in rles], dtype=bool)
+    if present.any():
+        masks[present] = mask_utils.decode([rle for rle in rles if rle is not None]
+                                           ).transpose(2, 0, 1).astype(bool)
+    return masks, present
+
+
 def _polygons_to_rle(polygons: list, height: int, width: int) -> RLE:
     kept = []
     num_vertices, outline = 0, 0.0

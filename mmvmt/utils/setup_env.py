@@ -15,6 +15,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     from mmengine import DefaultScope
     register_mmdet_modules(init_default_scope=False)
 
+    import mmvmt.apis  # noqa: F401
     import mmvmt.datasets  # noqa: F401
     import mmvmt.engine  # noqa: F401
     import mmvmt.evaluation.metrics  # noqa: F401

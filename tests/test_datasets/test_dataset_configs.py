@@ -41,7 +41,7 @@ def test_ytvis_family_configs_run_on_tiny_files(ytvis, ytvis_root, name, classes
     # Resized so the shorter side is 288..512 with the longer side <= 768.
     assert 288 <= min(clip['inputs'].shape[2:]) <= 512
     gt = clip['data_samples'][0].gt_instances
-    assert 'incoherent_s8' in gt and ('coarse_masks' in gt) == (name == 'ovis.py')
+    assert ('coarse_masks' in gt) == ('refine_regions' in gt) == (name == 'ovis.py')
     val = DATASETS.build(with_files(cfg.val_dataloader.dataset, ann_file,
                                     ytvis_root.img_prefix))
     video = val[1]
@@ -77,8 +77,7 @@ def test_toy_config_builds_a_training_dataloader(tmp_path):
     batch = next(iter(loader))
     assert len(batch['inputs']) == 2 and tuple(batch['inputs'][0].shape) == (5, 3, 128, 192)
     gt = batch['data_samples'][0][0].gt_instances
-    assert {'masks', 'coarse_masks', 'refine_regions', 'incoherent_s8', 'incoherent_s4',
-            'incoherent_s2'} <= set(gt.keys())
+    assert {'masks', 'coarse_masks', 'refine_regions'} <= set(gt.keys())
     coarse_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
     coarse_cfg.ann_file = 'annotations/train_coarse.json'
     assert len(DATASETS.build(coarse_cfg)) == 2

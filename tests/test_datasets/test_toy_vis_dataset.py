@@ -26,14 +26,14 @@ def test_toy_training_clips_at_full_size(toy_root, ann):
                 dict(type='LoadTrackAnnotations', with_mask=True),
                 dict(type='RandomFlip', prob=0.5),
                 dict(type='MaskDegradation'),
-                dict(type='IncoherentRegionTarget')]),
+                dict(type='RefinementRegionTarget')]),
             dict(type='PackVMTInputs')]))
     assert ds.metainfo['classes'] == ('lizard', 'beetle', 'bird')
     out = ds[0]
     assert tuple(out['inputs'].shape) == (5, 3, 128, 192)
     gt = out['data_samples'][0].gt_instances
     assert gt.coarse_masks.masks.shape[1:] == (128, 192)
-    assert gt.incoherent_s2.masks.shape[1:] == (64, 96)
+    assert gt.refine_regions.masks.shape[1:] == (128, 192)
 
 
 @pytest.mark.parametrize('split', ['val', 'test'])

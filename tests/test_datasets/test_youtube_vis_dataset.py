@@ -115,7 +115,7 @@ def test_whole_pipeline_training_clip_and_test_video(ytvis, ytvis_root):
             dict(type='Resize', scale=(64, 48), keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
             dict(type='MaskDegradation'),
-            dict(type='IncoherentRegionTarget'),
+            dict(type='RefinementRegionTarget'),
         ]),
         dict(type='PackVMTInputs')])
     out = train[0]
@@ -124,8 +124,8 @@ def test_whole_pipeline_training_clip_and_test_video(ytvis, ytvis_root):
     for frame in frames:
         gt = frame.gt_instances
         assert gt.masks.masks.shape[1:] == (48, 64)
-        assert len(gt.coarse_masks) == len(gt.masks) == len(gt.incoherent_s8)
-        assert gt.incoherent_s8.masks.shape[1:] == (6, 8)
+        assert len(gt.coarse_masks) == len(gt.masks) == len(gt.refine_regions)
+        assert gt.refine_regions.masks.shape[1:] == (48, 64)
     # Frame 1 of the video has one object, the others two.
     counts = {f.frame_id: len(f.gt_instances) for f in frames}
     assert all(n == (1 if fid == 1 else 2) for fid, n in counts.items())

@@ -19,7 +19,7 @@ class KeepRefiner:
 
     def refine_masks(self, frames, coarse):
         import torch
-        return coarse.clone(), torch.ones(coarse.shape)
+        return coarse.clone(), torch.ones(coarse.shape), torch.ones_like(coarse)
 
     def eval(self):
         self.modes.append('eval')

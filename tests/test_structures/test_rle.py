@@ -3,8 +3,9 @@ import pycocotools.mask as mask_utils
 import pytest
 from ytvis_fakes import encode
 
-from mmvmt.structures import (check_segmentation, decode_rle_crop, encode_mask, encode_masks,
-                              parse_rle_counts, to_json_rle, track_areas_and_boxes)
+from mmvmt.structures import (check_segmentation, decode_rle_crop, encode_frames, encode_mask,
+                              encode_masks, parse_rle_counts, to_json_rle,
+                              track_areas_and_boxes)
 
 
 def random_masks(n=30, seed=0):
@@ -92,3 +93,15 @@ def test_track_areas_and_boxes_by_hand():
     out = track_areas_and_boxes([encode_mask(mask), None, encode_mask(np.zeros((5, 7)))])
     assert out == dict(areas=[8, None, 0], bboxes=[[2.0, 1.0, 4.0, 2.0], None,
                                                    [0.0, 0.0, 0.0, 0.0]])
+
+
+def test_encode_frames_writes_null_where_absent_and_an_rle_for_every_present_frame():
+    masks = np.zeros((4, 3, 5), bool)
+    masks[1, 0, 2] = True
+    masks[3, 1:, :2] = True
+    rles = encode_frames(masks, np.array([False, True, True, True]))
+    assert rles[0] is None
+    for t in (1, 2, 3):  # frame 2 is present but empty: an RLE, not null
+        assert isinstance(rles[t]['counts'], str) and rles[t]['size'] == [3, 5]
+        np.testing.assert_array_equal(mask_utils.decode(rles[t]).astype(bool), masks[t])
+    assert encode_frames(masks, np.zeros(4, bool)) == [None] * 4

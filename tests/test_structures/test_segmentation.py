@@ -8,8 +8,8 @@ import pycocotools.mask as mask_utils
 import pytest
 from ytvis_fakes import encode
 
-from mmvmt.structures import (YTVISFormatError, check_segmentation, frames_to_rles,
-                              segmentation_to_rle)
+from mmvmt.structures import (YTVISFormatError, check_segmentation, frames_to_masks,
+                              frames_to_rles, segmentation_to_rle)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -118,3 +118,19 @@ for run in (lambda: evaluate_tube_ap(gt, [], gt_source='gt.json'),
     assert len(lines) == 2 and all(
         line.startswith('gt.json: annotations[0] (id 1) segmentations[0]: polygon 0 has a '
                         'point outside') for line in lines), proc.stdout
+
+
+def test_frames_to_masks_decodes_present_frames_and_leaves_null_ones_empty():
+    # Column-major runs 1 x 0, 2 x 1, 3 x 0 of a 2 x 3 frame, written out by hand.
+    drawn = np.array([[0, 1, 0], [1, 0, 0]], bool)
+    empty = dict(size=[2, 3], counts=[6])
+    masks, present = frames_to_masks([None, dict(size=[2, 3], counts=[1, 2, 3]), empty],
+                                     2, 3, 'f.json', 'annotations[0] segmentations')
+    assert masks.shape == (3, 2, 3) and masks.dtype == bool
+    np.testing.assert_array_equal(masks, [np.zeros((2, 3), bool), drawn,
+                                          np.zeros((2, 3), bool)])
+    assert present.tolist() == [False, True, True]  # an empty mask is not a null frame
+    masks, present = frames_to_masks([None, None], 2, 3, 'f.json', 'x')
+    assert not masks.any() and masks.shape == (2, 2, 3) and not present.any()
+    with pytest.raises(YTVISFormatError, match=r'f\.json: x\[1\]: '):
+        frames_to_masks([None, dict(size=[2, 3], counts=[1, 2])], 2, 3, 'f.json', 'x')

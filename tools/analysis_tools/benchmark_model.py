@@ -5,7 +5,7 @@ process builds the model from CONFIG (random weights unless --checkpoint; backbo
 pretraining is skipped), runs whole-video inference on random frames and measures:
 
 * base: backbone + encoder (chunked as ``test_cfg.chunk_size``) + decoder + coarse masks;
-* refine: the refinement head on the kept instances (chunked the same way);
+* refine: the refinement head on the kept instances, all frames grouped at once;
 * refined nodes: finest-level (H/2) nodes per instance as a fraction of T x H/2 x W/2,
   and all levels' nodes in H/2 cells (a node at H/8 covers 16 cells, at H/4 4);
 * peak memory: peak RSS of the process over its idle RSS (CPU), or the peak allocated
@@ -22,7 +22,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
-from typing import Dict, List
+from typing import Dict
 
 import torch
 from mmengine.config import DictAction
@@ -113,7 +113,6 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
     video = video.to(device)
     img_shapes = [(height, width)] * num_frames
     meta = dict(img_shape=(height, width), batch_input_shape=(pad_h, pad_w))
-    chunk = model.test_cfg.get('chunk_size') or num_frames
 
     def base() -> Dict:
         enc = model.extract_video_feat(video, img_shapes)
@@ -121,13 +120,12 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
         pred = model.base_head.predict(outs, video.new_tensor(model._img_scale(meta)))
         return dict(enc=enc, outs=outs, pred=pred)
 
-    def refine(state: Dict) -> List[Dict]:
+    def refine(state: Dict) -> Dict:
         pred, outs, enc = state['pred'], state['outs'], state['enc']
         video_idx = torch.zeros(len(pred['scores']), dtype=torch.long, device=device)
-        return [model.refine_head(pred['inst_embeds'], pred['coarse_logits'][:, s:s + chunk],
-                                  video_idx, [outs['f8'][s:s + chunk],
-                                              enc['f4'][s:s + chunk]], video[s:s + chunk])
-                for s in range(0, num_frames, chunk)]
+        return model.refine_head(coarse_logits=pred['coarse_logits'],
+                                 feats=[outs['f8'], enc['f4']], images=video,
+                                 inst_embeds=pred['inst_embeds'], video_idx=video_idx)
 
     def sync() -> None:
         if device.type == 'cuda':
@@ -157,16 +155,16 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
             state = base()
             sync()
             mid = time.perf_counter()
-            chunks = refine(state)
+            refined = refine(state)
             sync()
             t_base.append(mid - start)
             t_refine.append(time.perf_counter() - mid)
 
-    num_inst = len(chunks[0]['refined_logits'])
+    num_inst = len(refined['refined_logits'])
     cells = num_frames * (pad_h // 2) * (pad_w // 2)
-    finest = sum(len(c['nodes'][-1]) for c in chunks)
-    weighted = sum(len(n) * 4 ** (len(c['nodes']) - 1 - level)
-                   for c in chunks for level, n in enumerate(c['nodes']))
+    finest = len(refined['nodes'][-1])
+    weighted = sum(len(n) * 4 ** (len(refined['nodes']) - 1 - level)
+                   for level, n in enumerate(refined['nodes']))
     queue.put(dict(T=num_frames, base=min(t_base), refine=min(t_refine), K=num_inst,
                    finest=finest / max(num_inst, 1) / cells,
                    all_levels=weighted / max(num_inst, 1) / cells, mem=mem))

@@ -6,11 +6,11 @@
 
 Prints both tables as the YouTube-VIS API does and, with ``--out``, writes
 ``{"boundary": {"AP": .., ..., "ARl": ..}, "segm": {...}}`` (values in [0, 1], -1 where
-undefined). Semantics: those of the evaluator released with HQ-YTVIS (docs/notes/
-tube_boundary_ap.md). Bad options and an ``--out`` that is an input or cannot be written are
-refused before any work; a bad entry stops the run with a message naming the file, the entry
-and the problem. Only the format checks and the pure metric functions are imported (numpy,
-OpenCV, pycocotools), so the tool starts in a fraction of a second.
+undefined). Semantics: those of the evaluator released with HQ-YTVIS (docs/metric.md).
+Bad options and an ``--out`` that is an input or cannot be written are refused before any
+work; a bad entry stops the run with a message naming the file, the entry and the problem.
+Only the format checks and the pure metric functions are imported (numpy, OpenCV,
+pycocotools), so the tool starts in a fraction of a second.
 """
 import argparse
 import json

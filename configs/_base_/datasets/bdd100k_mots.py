@@ -25,7 +25,6 @@ train_pipeline = [
             dict(type='LoadTrackAnnotations', with_mask=True),
             dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
-            dict(type='IncoherentRegionTarget', strides=(8, 4, 2)),
         ]),
     dict(type='PackVMTInputs')
 ]

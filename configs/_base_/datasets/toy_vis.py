@@ -1,4 +1,4 @@
-# The embedded toy dataset (`make demo`; layout in docs/conventions.md): 128 x 192 frames,
+# The embedded toy dataset (`make demo`; layout in docs/dataset_prepare.md): 128 x 192 frames,
 # classes lizard, beetle, bird. Trains on exact (train_hq) or coarse (train_coarse) masks,
 # evaluates with the Tube-Boundary AP on val_hq / test_hq.
 dataset_type = 'ToyVISDataset'
@@ -23,7 +23,7 @@ train_pipeline = [
             dict(type='Resize', scale=(192, 128), keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
             dict(type='MaskDegradation'),
-            dict(type='IncoherentRegionTarget', strides=(8, 4, 2), dilation=3),
+            dict(type='RefinementRegionTarget', dilation=3),
         ]),
     dict(type='PackVMTInputs')
 ]

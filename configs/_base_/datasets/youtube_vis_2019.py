@@ -28,7 +28,6 @@ train_pipeline = [
             dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
             # Mask Transfiner's incoherence targets at strides 8, 4, 2.
-            dict(type='IncoherentRegionTarget', strides=(8, 4, 2)),
         ]),
     dict(type='PackVMTInputs')
 ]

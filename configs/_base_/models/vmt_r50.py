@@ -9,6 +9,7 @@ num_classes = 40
 
 model = dict(
     type='VideoMaskTransfiner',
+    _scope_='mmvmt',
     data_preprocessor=dict(
         type='TrackDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
@@ -74,7 +75,9 @@ model = dict(
         num_heads=4,
         num_layers=3,
         ffn_channels=256,
-        max_nodes_per_instance=(256, 512, 1024)),
+        # per instance and frame (H/8, H/4, H/2): a whole video grouped at test time gets
+        # the per-frame budget of a training clip
+        max_nodes_per_frame=(48, 96, 192)),
     train_cfg=dict(
         assigner=dict(
             type='VideoHungarianAssigner', cls_weight=2.0, l1_weight=5.0,

@@ -24,14 +24,15 @@ def coarse_polygons(mask: np.ndarray, *, tolerance: float, halo: int) -> List[Li
     """Polygons a hurried annotator would draw around ``mask``.
 
     Thin parts are dropped (a morphological opening with a ``THIN_PART_WIDTH`` square), the
-    rest is grown by ``halo`` px (dilation with a disc), and every outer contour is
+    rest is grown by ``halo`` px (dilation with a disc; a negative halo shrinks it by
+    ``-halo`` px, an annotator drawing inside the object), and every outer contour is
     simplified with ``cv2.approxPolyDP(tolerance)``. A visible object is never left out: if
     nothing thick remains (e.g. only a leg shows), a box 1 px looser than it is drawn instead.
 
     Args:
         mask: (H, W) bool or uint8 exact mask; must not be empty.
         tolerance: Largest distance in px between the true contour and the polygon.
-        halo: Dilation in px applied before tracing (0 = none).
+        halo: Dilation (> 0) or erosion (< 0) in px applied before tracing (0 = none).
 
     Returns:
         list[list[float]]: COCO polygons ``[x0, y0, x1, y1, ...]`` (at least 3 vertices each)
@@ -42,9 +43,9 @@ def coarse_polygons(mask: np.ndarray, *, tolerance: float, halo: int) -> List[Li
         raise ValueError('coarse_polygons needs a non-empty mask')
     square = np.ones((THIN_PART_WIDTH, THIN_PART_WIDTH), np.uint8)
     thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, square)
-    if halo > 0:
-        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * halo + 1, 2 * halo + 1))
-        thick = cv2.dilate(thick, disc)
+    if halo:
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(halo) + 1,) * 2)
+        thick = cv2.dilate(thick, disc) if halo > 0 else cv2.erode(thick, disc)
     up = _TRACE_UPSAMPLE
     traced = cv2.resize(thick, None, fx=up, fy=up, interpolation=cv2.INTER_NEAREST)
     contours, _ = cv2.findContours(traced, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)

@@ -8,7 +8,7 @@ annotation files over the same videos and annotation ids:
 * ``{split}_hq.json``: the exact visible masks as compressed RLE;
 * ``{split}_coarse.json``: YouTube-VIS-like coarse polygons (see :mod:`.coarse`).
 
-Layout (docs/conventions.md)::
+Layout (docs/dataset_prepare.md, "The toy dataset")::
 
     <out>/{train,val,test}/JPEGImages/<video name>/00000.jpg ...
     <out>/annotations/{split}_hq.json  {split}_coarse.json
@@ -162,8 +162,9 @@ def _render_video(rng: np.random.Generator, tracks: List[_Track], depth: List[in
     return frames, visible
 
 
-def _annotate(visible: np.ndarray, track: _Track) -> Tuple[dict, dict]:
-    """The hq and the coarse annotation fields of one track from its (T, H, W) masks."""
+def _annotate_track(visible: np.ndarray, tolerance: float, halo: int) -> Tuple[dict, dict]:
+    """The hq and the coarse annotation fields of one track from its (T, H, W) masks, the
+    coarse annotator's polygon tolerance and halo (see :func:`.coarse.coarse_polygons`)."""
     h, w = visible.shape[1:]
     hq_rles, coarse_rles, polygons = [], [], []
     for mask in visible:
@@ -173,7 +174,7 @@ def _annotate(visible: np.ndarray, track: _Track) -> Tuple[dict, dict]:
             polygons.append(None)
             continue
         hq_rles.append(encode_mask(mask))
-        polys = coarse_polygons(mask, tolerance=track.tolerance, halo=track.halo)
+        polys = coarse_polygons(mask, tolerance=tolerance, halo=halo)
         polygons.append(polys)
         coarse_rles.append(segmentation_to_rle(polys, h, w))
     hq = dict(segmentations=hq_rles, **track_areas_and_boxes(hq_rles))
@@ -238,7 +239,7 @@ def _write_split(root: Path, split: str, split_index: int, num_videos: int, num_
         for i in range(len(tracks)):
             if not visible[i].any():
                 continue
-            hq, coarse = _annotate(visible[i], tracks[i])
+            hq, coarse = _annotate_track(visible[i], tracks[i].tolerance, tracks[i].halo)
             common = dict(id=len(hq_anns) + 1, video_id=video_id,
                           category_id=tracks[i].category_id, iscrowd=0,
                           height=FRAME_HEIGHT, width=FRAME_WIDTH)

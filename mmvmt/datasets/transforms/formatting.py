@@ -18,9 +18,8 @@ class PackVMTInputs(PackTrackInputs):
     holds, besides ``masks``, ``labels``, ``bboxes``, ``instances_ids``:
 
     - ``coarse_masks`` (N, H, W): degraded masks (:class:`MaskDegradation`);
-    - ``refine_regions`` (N, H, W): coarse-vs-accurate disagreement dilated by 3 px;
-    - ``incoherent_s8`` / ``incoherent_s4`` / ``incoherent_s2`` (N, ceil(H/s), ceil(W/s)):
-      incoherent cells of the accurate masks (:class:`IncoherentRegionTarget`).
+    - ``refine_regions`` (N, H, W): coarse-vs-accurate disagreement dilated by 3 px
+      (:class:`RefinementRegionTarget`).
 
     Args:
         meta_keys (tuple[str], optional): Extra meta keys, as in ``PackTrackInputs``.
@@ -29,9 +28,7 @@ class PackVMTInputs(PackTrackInputs):
     """
 
     def __init__(self, meta_keys: Optional[tuple] = None,
-                 mask_keys: Sequence[str] = ('gt_coarse_masks', 'gt_refine_regions',
-                                             'gt_incoherent_s8', 'gt_incoherent_s4',
-                                             'gt_incoherent_s2'),
+                 mask_keys: Sequence[str] = ('gt_coarse_masks', 'gt_refine_regions'),
                  **kwargs) -> None:
         super().__init__(meta_keys=meta_keys, **kwargs)
         self.mask_keys = tuple(mask_keys)

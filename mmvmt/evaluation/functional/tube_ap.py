@@ -1,11 +1,10 @@
 """Tube-Boundary AP (AP^B) and tube mask AP (AP^M) of YouTube-VIS-format GT and results.
 
-The semantics are those of the evaluator released with HQ-YTVIS
-(docs/notes/tube_boundary_ap.md): the score of a (result, GT) pair is min(tube mask IoU, tube
-boundary IoU) for non-crowd GT and the tube mask IoU for crowd GT (AP^B), or the tube mask
-IoU alone (AP^M); then COCO matching and accumulation as in the YouTube-VIS API
-(``video_matching.py``, ``ap_accumulation.py``). The inputs are read and checked by
-:mod:`mmvmt.structures`.
+The semantics are those of the evaluator released with HQ-YTVIS (docs/metric.md): the
+score of a (result, GT) pair is min(tube mask IoU, tube boundary IoU) for non-crowd GT and
+the tube mask IoU for crowd GT (AP^B), or the tube mask IoU alone (AP^M); then COCO
+matching and accumulation as in the YouTube-VIS API (``video_matching.py``,
+``ap_accumulation.py``). The inputs are read and checked by :mod:`mmvmt.structures`.
 
 Work is split by video, so memory holds one video's masks at a time and videos can be
 evaluated by several processes. Within a video, only the pairs whose tube mask IoU reaches

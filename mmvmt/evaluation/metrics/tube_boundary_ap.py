@@ -29,11 +29,15 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmvmt.registry import METRICS
-from mmvmt.structures import (encode_masks, load_json, read_ytvis_annotations,
-                              segmentation_to_rle)
+from mmvmt.structures import (encode_masks, frames_to_tracks, load_json,
+                              read_ytvis_annotations, segmentation_to_rle)
 from ..functional import DEFAULT_MAX_DETS, check_settings, evaluate_tube_ap, format_summary
 
 _TITLES = {'boundary': 'Tube-Boundary AP (AP^B)', 'segm': 'Tube mask AP (AP^M)'}
+# What the masks of a predictions field are, for the table titles.
+_MASK_SOURCES = {'pred_track_instances': 'predicted masks (VMT: refined)',
+                 'pred_track_instances_coarse': "coarse masks (VMT's base detector)",
+                 'pred_track_instances_unrefined': "the model's masks before ResultRefinementHook"}
 
 
 @METRICS.register_module()
@@ -71,6 +75,7 @@ class TubeBoundaryAP(BaseMetric):
     """
 
     default_prefix: Optional[str] = 'tube_ap'
+    default_pred_key: str = 'pred_track_instances'
 
     def __init__(self,
                  ann_file: Optional[str] = None,
@@ -84,7 +89,7 @@ class TubeBoundaryAP(BaseMetric):
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 pred_key: str = 'pred_track_instances',
+                 pred_key: str = default_pred_key,
                  backend_args: Optional[dict] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ann_file = ann_file
@@ -178,14 +183,22 @@ class TubeBoundaryAP(BaseMetric):
         metrics = {}
         for iou_type in self.iou_types:
             stats = out[iou_type]['stats']
-            logger.info(f'\n{_TITLES[iou_type]}\n'
-                        f'{format_summary(list(stats.values()), self.max_dets)}')
+            title = self.table_title(iou_type)
+            logger.info(f'\n{title}\n{format_summary(list(stats.values()), self.max_dets)}')
             if self.classwise:
                 rows = '\n'.join(f'{name:<24} {ap:0.3f}'
                                  for name, ap in out[iou_type]['per_category'].items())
-                logger.info(f'\nper-category {_TITLES[iou_type]}:\n{rows}')
+                logger.info(f'\nper-category {title}:\n{rows}')
             metrics.update({f'{iou_type}_{k}': v for k, v in stats.items()})
         return metrics
+
+    def table_title(self, iou_type: str) -> str:
+        """The title of a summary table: the AP, the masks it scores and the metric prefix,
+        e.g. ``Tube-Boundary AP (AP^B) of coarse masks (VMT's base detector)
+        [pred_track_instances_coarse -> coarse_tube_ap]``."""
+        source = _MASK_SOURCES.get(self.pred_key, 'masks')
+        return (f'{_TITLES[iou_type]} of {source} [{self.pred_key} -> '
+                f'{self.prefix or "no prefix"}]')
 
     def _frame_record(self, frame: Any) -> dict:
         """Everything kept of one frame: metainfo, RLE-encoded predictions, raw GT."""
@@ -214,18 +227,7 @@ class TubeBoundaryAP(BaseMetric):
         """One video's result tracks (and GT tracks when there is no ``ann_file``)."""
         first = frames[min(frames)]
         length, height, width = first['length'], first['height'], first['width']
-        tracks: Dict[Any, dict] = {}
-        for t, frame in sorted(frames.items()):
-            for tid, score, label, rle in zip(frame['ids'], frame['scores'], frame['labels'],
-                                              frame['rles']):
-                track = tracks.setdefault(tid, dict(scores=[], labels=[],
-                                                    segmentations=[None] * length))
-                track['scores'].append(score)
-                track['labels'].append(label)
-                track['segmentations'][t] = rle
-        result_tracks = [dict(score=float(np.mean(tr['scores'])),
-                              label=int(np.bincount(tr['labels']).argmax()),
-                              segmentations=tr['segmentations']) for tr in tracks.values()]
+        result_tracks = frames_to_tracks(frames, length)
         record = dict(video_id=first['video_id'], height=height, width=width, length=length,
                       tracks=result_tracks)
         if not self.ann_file:

@@ -14,6 +14,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
+from ..heads.vmt_refine_head import refined_region
 
 
 @MODELS.register_module()
@@ -29,8 +30,10 @@ class VideoMaskTransfiner(BaseMOTModel):
     Inference on a long video is chunked: the backbone and the encoder run on
     ``test_cfg.chunk_size`` frames at a time and their memory is kept, the decoder then runs
     once over all frames' memory, so the instance queries (and the track ids, which are
-    the query ranks) are the same for the whole video; the refinement runs chunk by chunk
-    with the video-level instance embeddings.
+    the query ranks) are the same for the whole video; the refinement then groups the
+    quadtrees of *all* frames of the video into one sequence per instance (Quadtree
+    Sequence Grouping over the whole video, the paper's best setting), its node caps being
+    per frame.
 
     Args:
         backbone (dict): Backbone config (mmdet ResNet / Swin).
@@ -205,7 +208,7 @@ class VideoMaskTransfiner(BaseMOTModel):
         enc = self.extract_feat(imgs, [m['img_shape'] for m in metas])
         batch_gts = self.base_head.preprocess_gt(data_samples)
         if self.train_cfg.get('refine_input', 'pred') == 'given':
-            return self._loss_refine_given(enc, imgs, batch_gts)
+            return self._loss_refine_given(enc, imgs, batch_gts, data_samples)
         outs = self._decode(enc, num_frames)
         img_scales = imgs.new_tensor([self._img_scale(video[0].metainfo)
                                       for video in data_samples])
@@ -213,17 +216,26 @@ class VideoMaskTransfiner(BaseMOTModel):
         if self.with_refine:
             # Every frame of a clip is annotated; where a track is absent its target is
             # the empty mask, which the refiner must learn too.
-            annotated = torch.ones_like(matched['valid'])
             losses.update(self.refine_head.loss(
-                matched['inst_embeds'], matched['coarse_logits'], matched['video_idx'],
-                [outs['f8'], enc['f4']], imgs, matched['gt_masks'], annotated))
+                coarse_logits=matched['coarse_logits'], feats=[outs['f8'], enc['f4']],
+                images=imgs, inst_embeds=matched['inst_embeds'],
+                video_idx=matched['video_idx'], frame_ids=self._frame_ids(data_samples, imgs),
+                gt_masks=matched['gt_masks']))
         return losses
 
-    def _loss_refine_given(self, enc: Dict, imgs: Tensor, batch_gts: list) -> Dict:
+    @staticmethod
+    def _frame_ids(data_samples: TrackSampleList, imgs: Tensor) -> Tensor:
+        """(N, T) long: each clip frame's index in its video (``frame_id`` of its metainfo;
+        the refiner's temporal position)."""
+        return torch.tensor([[video[t].metainfo.get('frame_id', t) for t in range(len(video))]
+                             for video in data_samples], dtype=torch.long, device=imgs.device)
+
+    def _loss_refine_given(self, enc: Dict, imgs: Tensor, batch_gts: list,
+                           data_samples: TrackSampleList) -> Dict:
         """Class-agnostic refiner training on given coarse masks (self-correction).
 
         Every GT track is refined from its ``coarse_masks`` (e.g. degraded by the data
-        pipeline) with an instance embedding pooled under them; only the refinement head's
+        pipeline) with instance embeddings pooled under them; only the refinement head's
         losses are returned (the base head is not trained in this mode).
         """
         if not all('coarse_masks' in gt for gt in batch_gts):
@@ -235,13 +247,23 @@ class VideoMaskTransfiner(BaseMOTModel):
         coarse = torch.cat([gt.coarse_masks for gt in batch_gts])
         video_idx = torch.cat([torch.full((len(gt),), v, dtype=torch.long, device=f8.device)
                                for v, gt in enumerate(batch_gts)])
-        coarse_logits = self._mask_logits(coarse, imgs.shape[-2:], f8.shape[-2:])
-        gt_masks = torch.cat([gt.masks for gt in batch_gts])
         regions = torch.cat([gt.refine_regions for gt in batch_gts]) \
             if all('refine_regions' in gt for gt in batch_gts) else None
-        return self.refine_head.loss(None, coarse_logits, video_idx, [f8, enc['f4']], imgs,
-                                     gt_masks, torch.ones(gt_masks.shape[:2], dtype=torch.bool,
-                                                          device=f8.device), regions=regions)
+        return self.refine_head.loss(
+            **self._given_inputs(coarse, video_idx, f8, enc['f4'], imgs),
+            frame_ids=self._frame_ids(data_samples, imgs),
+            gt_masks=torch.cat([gt.masks for gt in batch_gts]), regions=regions)
+
+    def _given_inputs(self, masks: Tensor, video_idx: Tensor, f8: Tensor, f4: Tensor,
+                      imgs: Tensor) -> Dict:
+        """The refinement head's inputs for given binary masks (K, T, h, w) of known tracks:
+        coarse logits from each H/8 cell's foreground fraction, and instance embeddings
+        (video-level and per frame) pooled under the masks."""
+        fractions = self._mask_fractions(masks, imgs.shape[-2:], f8.shape[-2:])
+        inst_embeds, frame_embeds = self.refine_head.pool_inst_embeds(fractions, video_idx, f8)
+        return dict(coarse_logits=torch.logit(fractions.clamp(1e-2, 1 - 1e-2)), feats=[f8, f4],
+                    images=imgs, inst_embeds=inst_embeds, video_idx=video_idx,
+                    frame_embeds=frame_embeds)
 
     # ------------------------------------------------------------------ inference
     def predict(self, inputs: Tensor, data_samples: TrackSampleList,
@@ -272,8 +294,11 @@ class VideoMaskTransfiner(BaseMOTModel):
         coarse = pred['coarse_logits'].sigmoid()
         refined = None
         if self.with_refine and self.test_cfg.get('refine', True):
-            refined = self._refine_chunked(pred['inst_embeds'], pred['coarse_logits'],
-                                           outs['f8'], enc['f4'], video)
+            refined, _ = self.refine_head.predict(
+                coarse_logits=pred['coarse_logits'], feats=[outs['f8'], enc['f4']],
+                images=video, inst_embeds=pred['inst_embeds'],
+                video_idx=video.new_zeros(len(pred['scores']), dtype=torch.long),
+                frame_ids=torch.arange(len(video), device=video.device)[None])
         num_preds = len(pred['scores'])
         for t, frame in enumerate(track_sample.video_data_samples):
             meta = metas[t]
@@ -283,31 +308,6 @@ class VideoMaskTransfiner(BaseMOTModel):
                 refined[:, t], meta, rescale)
             frame.pred_track_instances = self._instances(pred, final_t, num_preds)
         return [track_sample]
-
-    def _refine_chunked(self, inst_embeds: Tensor, coarse_logits: Tensor, f8: Tensor,
-                        f4: Tensor, video: Tensor) -> Tensor:
-        """Refinement head on ``test_cfg.chunk_size`` frames at a time.
-
-        Args:
-            inst_embeds (Tensor): (K, C) instance embeddings.
-            coarse_logits (Tensor): (K, T, h, w) coarse mask logits at H/8.
-            f8 (Tensor): (T, C, H/8, W/8) stride-8 features.
-            f4 (Tensor): (T, C, H/4, W/4) stride-4 features.
-            video (Tensor): (T, 3, H, W) normalised frames.
-
-        Returns:
-            Tensor: (K, T, H, W) refined foreground probabilities.
-        """
-        num_frames = video.shape[0]
-        chunk = self.test_cfg.get('chunk_size') or num_frames
-        video_idx = torch.zeros(len(coarse_logits), dtype=torch.long, device=video.device)
-        if len(coarse_logits) == 0:
-            return coarse_logits.new_zeros(0, num_frames, *video.shape[-2:])
-        return torch.cat([
-            self.refine_head.predict(inst_embeds, coarse_logits[:, s:s + chunk], video_idx,
-                                     [f8[s:s + chunk], f4[s:s + chunk]], video[s:s + chunk])
-            for s in range(0, num_frames, chunk)
-        ], dim=1)
 
     def _postprocess(self, probs: Tensor, meta: dict, rescale: bool) -> Tensor:
         """(K, h', w') probabilities at any stride -> (K, h, w) bool masks of one frame."""
@@ -332,13 +332,15 @@ class VideoMaskTransfiner(BaseMOTModel):
 
     # ------------------------------------------------------------------ self-correction
     @torch.no_grad()
-    def refine_masks(self, frames: Tensor, coarse_masks: Tensor) -> Tuple[Tensor, Tensor]:
+    def refine_masks(self, frames: Tensor,
+                     coarse_masks: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Class-agnostic refinement of given masks of known tracks (self-correction).
 
-        There are no queries here: the refinement head pools each track's instance embedding
-        from the stride-8 features ``f8`` under its coarse mask in all frames
-        (``pool_inst_embeds``); the coarse logits at H/8 are the logits of the
-        area-downsampled coarse mask.
+        There are no queries here: each track's instance embedding is the stride-8 features
+        ``f8`` averaged under its given mask in all frames (``pool_inst_embeds``); the coarse
+        logits at H/8 are the logits of each cell's foreground fraction. The backbone and
+        encoder run ``test_cfg.chunk_size`` frames at a time; the refinement groups the
+        quadtrees of all frames.
 
         Args:
             frames (Tensor): (T, 3, H, W) frames as the data pipeline gives them (before
@@ -346,9 +348,11 @@ class VideoMaskTransfiner(BaseMOTModel):
             coarse_masks (Tensor): (K, T, H, W) bool coarse masks of K tracks.
 
         Returns:
-            tuple[Tensor, Tensor]: ``refined`` (K, T, H, W) bool masks and ``confidence``
-            (K, T, H, W) float in [0.5, 1], the probability of the refined label
-            (max(p, 1 - p)).
+            tuple[Tensor, Tensor, Tensor]: ``refined`` (K, T, H, W) bool masks,
+            ``confidence`` (K, T, H, W) float in [0.5, 1], the probability of the refined
+            label (max(p, 1 - p)), and ``region`` (K, T, H, W) bool, the pixels the refiner
+            labelled at their own resolution (:func:`~mmvmt.models.heads.refined_region`):
+            elsewhere ``refined`` is only the coarse mask seen at H/8 and must not replace it.
         """
         if not self.with_refine:
             raise RuntimeError('VideoMaskTransfiner.refine_masks (detectors/vmt.py): the '
@@ -364,19 +368,20 @@ class VideoMaskTransfiner(BaseMOTModel):
         enc = self.extract_video_feat(video, [(height, width)] * len(video))
         f8, _ = self.base_head.mask_features(enc['memory'], enc['spatial_shapes'],
                                              enc['level_start_index'])
-        coarse_logits = self._mask_logits(coarse_masks, video.shape[-2:], f8.shape[-2:])
-        video_idx = coarse_logits.new_zeros(len(coarse_logits), dtype=torch.long)
-        inst_embeds = self.refine_head.pool_inst_embeds(coarse_logits, video_idx, f8)
-        probs = self._refine_chunked(inst_embeds, coarse_logits, f8, enc['f4'], video)
+        coarse_masks = coarse_masks.to(video.device)
+        video_idx = video.new_zeros(len(coarse_masks), dtype=torch.long)
+        probs, label_cell = self.refine_head.predict(
+            **self._given_inputs(coarse_masks, video_idx, f8, enc['f4'], video),
+            frame_ids=torch.arange(len(video), device=video.device)[None])
         probs = probs[..., :height, :width]
-        return probs > 0.5, self.refine_head.confidence(probs)
+        region = refined_region(label_cell[..., :height, :width], coarse_masks)
+        return probs > 0.5, self.refine_head.confidence(probs), region
 
     @staticmethod
-    def _mask_logits(masks: Tensor, pad_size: Tuple[int, int], size: Tuple[int, int],
-                     eps: float = 1e-2) -> Tensor:
-        """Given binary masks (K, T, h, w) -> coarse logits (K, T, *size): the logit of the
-        foreground fraction of each cell after padding to ``pad_size``."""
+    def _mask_fractions(masks: Tensor, pad_size: Tuple[int, int],
+                        size: Tuple[int, int]) -> Tensor:
+        """Given binary masks (K, T, h, w) -> (K, T, *size): the foreground fraction of each
+        cell after zero-padding to ``pad_size``."""
         pad_h, pad_w = pad_size
         masks = F.pad(masks.float(), (0, pad_w - masks.shape[-1], 0, pad_h - masks.shape[-2]))
-        fraction = F.interpolate(masks, size=tuple(size), mode='area')
-        return torch.logit(fraction.clamp(eps, 1 - eps))
+        return F.interpolate(masks, size=tuple(size), mode='area')

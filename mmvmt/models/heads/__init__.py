@@ -1,4 +1,4 @@
 from .video_query_head import VideoQueryHead
-from .vmt_refine_head import VMTRefineHead
+from .vmt_refine_head import VMTRefineHead, refined_region
 
-__all__ = ['VideoQueryHead', 'VMTRefineHead']
+__all__ = ['VideoQueryHead', 'VMTRefineHead', 'refined_region']

@@ -1,17 +1,30 @@
 """VMT's refinement head: incoherent quadtrees refined by the temporal refinement transformer.
 
 Shape shorthand:
-    V: videos, T: frames per video, M: instances (of any video), C: backbone channels,
-    C_q: instance embedding channels, h8 x w8: the coarse mask grid (H/8), H x W: the images,
+    V: videos, T: frames per video (a training clip, or a whole video at test time),
+    M: instances (of any video), C: backbone channels, C_q: instance embedding channels,
+    h8 x w8: the coarse mask grid (H/8), H x W: the images,
     P_l: quadtree nodes at level l (0: H/8, 1: H/4, 2: H/2; see layers/quadtree.py).
 
-Flow (ARCHITECTURE.md, steps 3-8): the instance-conditioned incoherent detector scores the
-whole T x H/8 x W/8 volume and selects roots; each level's children are scored with the same
-instance weights and kept where incoherent (at most ``node_caps(T)[l]`` per instance
-and level); the nodes of one instance, all frames and levels, form one token sequence that the
-refinement transformer refines; the dynamic pixel decoder writes the node labels into the coarse
-mask upsampled level by level up to 8 h8 x 8 w8, cropped to H x W.
+The steps of :meth:`VMTRefineHead.refine` follow the paper's Figure 2:
+
+1. ``_detect_roots``: the instance-conditioned incoherent detector scores the whole
+   T x H/8 x W/8 volume; the best incoherent cells of each frame become quadtree roots.
+2. ``_grow_quadtrees``: the four children of every node are scored with the same instance
+   weights one level finer and kept where incoherent (the best of each frame).
+3. ``_encode_nodes``: a token per node from its level's features, the coarse mask value and
+   a position (x, y, frame index in the video, level).
+4. ``_group_and_transform``: Quadtree Sequence Grouping (all nodes of one instance, all
+   frames and levels, form one sequence) and the temporal refinement transformer (node
+   attention, instance guidance).
+5. ``_decode_nodes``: the dynamic pixel decoder labels every node; the labels are written
+   into the coarse mask upsampled level by level up to 8 h8 x 8 w8, cropped to H x W.
+
+Node caps are per instance *and frame* (``max_nodes_per_frame``) and cells are ranked by
+incoherence score within their frame, so a whole video grouped at once gives every frame
+the budget a frame of a training clip has.
 """
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -22,7 +35,7 @@ from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
 from ..layers.dynamic_pixel_decoder import DynamicPixelDecoder, paste_node_logits, upsample_chain
-from ..layers.incoherent_detector import IncoherentDetector, gather_patches
+from ..layers.incoherent_detector import DynamicParams, IncoherentDetector, gather_patches
 from ..layers.node_encoder import NodeEncoder, sample_points
 from ..layers.quadtree import (dense_to_nodes, expand_children, fg_fraction, flat_index,
                                incoherent_cells, pack_by_group, topk_per_group)
@@ -30,25 +43,65 @@ from ..layers.refinement_transformer import RefinementTransformer
 from ..layers.rgb_embedding import RGBEmbedding
 
 NUM_LEVELS = 3
+NODE_REGIONS = ('incoherent', 'boundary')
+DETECTOR_CONDITIONS = ('video', 'frame', 'fixed')
+_FORCED = 3.  # selection score of forced cells: above probabilities and boundary scores
+
+
+@dataclass
+class _Clip:
+    """What every step of one refinement call reads (the head's inputs, prepared once).
+
+    ``sizes[l]`` is the (h, w) grid of level l (l = 3: pixels of the finest sub-labels);
+    ``frame_base[m]`` the index of instance m's first frame in ``f8`` / ``images``;
+    ``frame_ids`` (V, T) the index of each frame in its video; ``coarse_up`` the coarse
+    logits upsampled to every level; ``force`` (per level, dense (M, T, h_l, w_l) bool)
+    cells always taken (training); ``valid`` (M, T) bool frames allowed to hold nodes.
+    """
+    coarse_logits: Tensor
+    coarse_up: List[Tensor]
+    f8: Tensor
+    f4: Tensor
+    rgb: Tensor
+    images: Tensor
+    inst_embeds: Tensor
+    video_idx: Tensor
+    frame_ids: Tensor
+    frame_base: Tensor
+    sizes: List[Tuple[int, int]]
+    det_inputs: List[Tensor]
+    det_params: DynamicParams
+    force: Optional[List[Tensor]]
+    valid: Optional[Tensor]
+
+    @property
+    def num_frames(self) -> int:
+        return self.coarse_logits.shape[1]
 
 
 @MODELS.register_module()
 class VMTRefineHead(BaseModule):
     """Video Mask Transfiner's refinement head (class-agnostic).
 
-    Final signatures (M instances of V videos, T frames each):
+    Inputs of :meth:`forward`, :meth:`loss` and :meth:`predict` (keyword arguments):
 
-    * ``forward(inst_embeds, coarse_logits, video_idx, feats, images) -> dict`` with
-      ``incoherent_logits`` [(M, T, h8, w8), (C_1,), (C_2,)], ``candidates`` [(C_1, 4), (C_2, 4)]
-      (the children scored at levels 1, 2), ``nodes`` [(P_l, 4)], ``parents`` [(P_1,), (P_2,)]
-      (index of each node's parent in the level above), ``node_logits`` [(P_0,), (P_1,),
-      (P_2, 4)], ``refined_logits`` (M, T, H, W) and ``region`` (M, T, H, W) bool.
-    * ``loss(..., gt_masks (M, T, H, W) bool, valid (M, T) bool) -> dict[str, Tensor]``.
-    * ``predict(...) -> (M, T, H, W)`` refined foreground probabilities;
-      :meth:`confidence` gives ``max(p, 1 - p)``.
+    * ``coarse_logits`` (M, T, h8, w8): coarse mask logits.
+    * ``feats``: [f8 (V*T, C, h8, w8), f4 (V*T, C, h4, w4)] frame features.
+    * ``images`` (V*T, 3, H, W): normalised (padded) frames.
+    * ``inst_embeds`` (M, C_q): video-level instance embeddings (the base head's queries,
+      or :meth:`pool_inst_embeds` under given masks).
+    * ``video_idx`` (M,) long: the video of each instance.
+    * ``frame_ids`` (V, T) long, optional: each frame's index in its video (the temporal
+      position); ``arange(T)`` when None.
+    * ``frame_embeds`` (M, T, C_q), optional: per-frame instance embeddings, needed only by
+      ``detector_condition='frame'``.
 
-    ``inst_embeds`` may be None everywhere: embeddings are then pooled from the H/8 features
-    under the coarse masks (:meth:`pool_inst_embeds`), for refining given masks of known tracks.
+    :meth:`forward` returns a dict with ``incoherent_logits`` [(M, T, h8, w8), (C_1,),
+    (C_2,)], ``candidates`` [(C_1, 4), (C_2, 4)] (the children scored at levels 1, 2),
+    ``nodes`` [(P_l, 4)], ``node_logits`` [(P_0,), (P_1,), (P_2, 4)], ``refined_logits``
+    (M, T, H, W) and ``label_cell`` (M, T, H, W) uint8 (see
+    :func:`~mmvmt.models.layers.paste_node_logits`: 1 where a pixel has its own refined
+    label, 8 or 4 where it has the one label of a leaf node's cell, 0 outside every node).
 
     Args:
         in_channels (int): C of ``feats``.
@@ -59,19 +112,25 @@ class VMTRefineHead(BaseModule):
         ffn_channels (int): FFN width in the transformer.
         rgb_channels (int): channels of the RGB embedding.
         detector_channels (int): channels of the dynamic incoherent detector.
-        max_nodes_per_instance (Sequence[int]): cap of nodes per instance at levels H/8, H/4,
-            H/2, for one clip of T frames (whatever T is).
-        max_nodes_per_frame (Sequence[int], optional): caps per instance and level *per
-            frame*: a clip or test chunk of T frames gets ``T * max_nodes_per_frame[l]``.
-            Overrides ``max_nodes_per_instance``. Use it when training clips and test chunks
-            differ in length: with fixed per-clip caps, a test chunk of 8 frames gets a
-            third of the per-frame budget of a 3-frame training clip and leaves most of the
-            incoherent cells unrefined.
+        max_nodes_per_frame (Sequence[int]): cap of nodes per instance, frame and level
+            (H/8, H/4, H/2); a clip or video of T frames holds at most T times as many.
         incoherent_thr (float): a cell is incoherent when its probability exceeds it.
         force_gt_incoherence (bool): in training, always pick GT-incoherent cells as nodes
-            (within the caps) besides the predicted ones.
+            (before predicted ones, in random order within each frame, up to the caps).
         mark_coarse_errors (bool): in training, cells where the coarse mask disagrees with the
             GT majority also count as incoherent.
+        node_region (str): which cells become nodes: ``'incoherent'`` (the paper: the
+            detector's incoherent cells) or ``'boundary'`` (ablation: a band of
+            ``boundary_width`` cells around the coarse mask's boundary at every level, most
+            uncertain first; the detector is still trained but not used to select).
+        boundary_width (int): half-width in cells of the ``'boundary'`` band.
+        detector_condition (str): what generates the incoherent detector's weights:
+            ``'video'`` (the paper: the video-level instance embedding), ``'frame'`` (each
+            frame's own embedding, ``frame_embeds``) or ``'fixed'`` (one learned embedding
+            for all instances: a plain FCN over the features and the coarse mask).
+        group_frames (int, optional): frames whose nodes form one sequence in Quadtree
+            Sequence Grouping: None groups all frames of the clip or video (the paper), 1
+            gives per-frame sequences (QSG off).
         loss_incoherent (dict): config of the incoherence-map loss, applied per level.
         loss_node (dict): config of the node-label loss, applied per level.
         init_cfg (dict, optional): initialisation config.
@@ -80,33 +139,44 @@ class VMTRefineHead(BaseModule):
     def __init__(self, *, in_channels: int = 256, inst_channels: int = 256, hidden_dim: int = 64,
                  num_heads: int = 4, num_layers: int = 3, ffn_channels: int = 256,
                  rgb_channels: int = 16, detector_channels: int = 8,
-                 max_nodes_per_instance: Sequence[int] = (256, 512, 1024),
-                 max_nodes_per_frame: Optional[Sequence[int]] = None,
+                 max_nodes_per_frame: Sequence[int] = (32, 64, 128),
                  incoherent_thr: float = 0.5, force_gt_incoherence: bool = True,
-                 mark_coarse_errors: bool = True,
+                 mark_coarse_errors: bool = True, node_region: str = 'incoherent',
+                 boundary_width: int = 1, detector_condition: str = 'video',
+                 group_frames: Optional[int] = None,
                  loss_incoherent: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
                                                     loss_weight=1.0),
                  loss_node: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
                                               loss_weight=1.0),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if len(max_nodes_per_instance) != NUM_LEVELS:
-            raise ValueError(f'VMTRefineHead: max_nodes_per_instance needs {NUM_LEVELS} caps '
-                             f'(H/8, H/4, H/2), got {max_nodes_per_instance}')
-        self.max_nodes_per_instance = tuple(max_nodes_per_instance)
-        if max_nodes_per_frame is not None and len(max_nodes_per_frame) != NUM_LEVELS:
+        if len(max_nodes_per_frame) != NUM_LEVELS:
             raise ValueError(f'VMTRefineHead: max_nodes_per_frame needs {NUM_LEVELS} caps '
                              f'(H/8, H/4, H/2), got {max_nodes_per_frame}')
-        self.max_nodes_per_frame = None if max_nodes_per_frame is None else \
-            tuple(max_nodes_per_frame)
+        if node_region not in NODE_REGIONS:
+            raise ValueError(f'VMTRefineHead: node_region must be one of {NODE_REGIONS}, '
+                             f'got {node_region!r}')
+        if detector_condition not in DETECTOR_CONDITIONS:
+            raise ValueError(f'VMTRefineHead: detector_condition must be one of '
+                             f'{DETECTOR_CONDITIONS}, got {detector_condition!r}')
+        if group_frames is not None and group_frames < 1:
+            raise ValueError(f'VMTRefineHead: group_frames must be None or >= 1, got '
+                             f'{group_frames}')
+        self.max_nodes_per_frame = tuple(int(c) for c in max_nodes_per_frame)
         self.incoherent_thr = incoherent_thr
         self.force_gt_incoherence = force_gt_incoherence
         self.mark_coarse_errors = mark_coarse_errors
+        self.node_region = node_region
+        self.boundary_width = boundary_width
+        self.detector_condition = detector_condition
+        self.group_frames = group_frames
         self.rgb_embed = RGBEmbedding(embed_channels=rgb_channels)
         self.detector = IncoherentDetector(inst_channels=inst_channels, in_channels=in_channels,
                                            rgb_channels=rgb_channels,
                                            embed_channels=detector_channels,
                                            feat_channels=detector_channels)
+        if detector_condition == 'fixed':
+            self.fixed_embed = nn.Parameter(torch.randn(1, inst_channels))
         self.node_encoder = NodeEncoder(
             level_channels=(in_channels, in_channels, in_channels + rgb_channels),
             hidden_dim=hidden_dim)
@@ -120,38 +190,30 @@ class VMTRefineHead(BaseModule):
         self.loss_node = MODELS.build(loss_node)
 
     # ------------------------------------------------------------------ entry points
-    def forward(self, inst_embeds: Optional[Tensor], coarse_logits: Tensor, video_idx: Tensor,
-                feats: Sequence[Tensor], images: Tensor) -> Dict[str, object]:
-        """Refine coarse masks (inference node selection). See the class docstring.
+    def forward(self, **inputs) -> Dict[str, object]:
+        """Refine coarse masks (inference node selection); see the class docstring."""
+        return self.refine(**inputs)
 
-        Args:
-            inst_embeds (Tensor, optional): (M, C_q) video-level instance embeddings.
-            coarse_logits (Tensor): (M, T, h8, w8) coarse mask logits.
-            video_idx (Tensor): (M,) long, the video of each instance.
-            feats (list[Tensor]): [f8 (V*T, C, h8, w8), f4 (V*T, C, h4, w4)].
-            images (Tensor): (V*T, 3, H, W) normalised (padded) frames.
-
-        Returns:
-            dict: see the class docstring.
-        """
-        return self._refine(inst_embeds, coarse_logits, video_idx, feats, images)
-
-    def loss(self, inst_embeds: Optional[Tensor], coarse_logits: Tensor, video_idx: Tensor,
-             feats: Sequence[Tensor], images: Tensor, gt_masks: Tensor,
-             valid: Tensor, regions: Optional[Tensor] = None) -> Dict[str, Tensor]:
+    def loss(self, *, gt_masks: Tensor, valid: Optional[Tensor] = None,
+             regions: Optional[Tensor] = None, **inputs) -> Dict[str, Tensor]:
         """Incoherence-map losses and node-label losses, per level.
 
         Args:
-            inst_embeds, coarse_logits, video_idx, feats, images: as in :meth:`forward`.
             gt_masks (Tensor): (M, T, H, W) bool, the GT mask of each instance's track.
-            valid (Tensor): (M, T) bool, frames whose GT is annotated; others are ignored.
+            valid (Tensor, optional): (M, T) bool, frames whose GT is annotated; others are
+                ignored. All frames when None.
             regions (Tensor, optional): (M, T, H, W) bool, extra pixels to refine, e.g. the
                 pipeline's ``refine_regions`` (coarse-vs-GT disagreement dilated by 3 px, the
                 paper's self-correction training region). A cell touching one is a target.
+            **inputs: the inputs of :meth:`forward` (class docstring).
 
         Returns:
             dict[str, Tensor]: ``loss_incoherent_l{0,1,2}`` and ``loss_node_l{0,1,2}``.
         """
+        coarse_logits = inputs['coarse_logits']
+        if valid is None:
+            valid = torch.ones(coarse_logits.shape[:2], dtype=torch.bool,
+                               device=coarse_logits.device)
         h8, w8 = coarse_logits.shape[-2:]
         gt = _fit(gt_masks, (8 * h8, 8 * w8))
         flat_gt = gt.flatten(0, 1)
@@ -165,8 +227,8 @@ class VMTRefineHead(BaseModule):
             flat_regions = _fit(regions, gt.shape[-2:]).flatten(0, 1)[:, None].float()
             targets = [t | (F.max_pool2d(flat_regions, c)[:, 0] > 0).unflatten(0, gt.shape[:2])
                        for t, c in zip(targets, cells)]
-        out = self._refine(inst_embeds, coarse_logits, video_idx, feats, images,
-                           force=targets if self.force_gt_incoherence else None, valid=valid)
+        out = self.refine(**inputs, force=targets if self.force_gt_incoherence else None,
+                          valid=valid)
 
         losses = {}
         dense = out['incoherent_logits'][0]
@@ -189,18 +251,18 @@ class VMTRefineHead(BaseModule):
                 logits.reshape(-1), target.reshape(-1), avg_factor=max(logits.numel(), 1))
         return losses
 
-    def predict(self, inst_embeds: Optional[Tensor], coarse_logits: Tensor, video_idx: Tensor,
-                feats: Sequence[Tensor], images: Tensor) -> Tensor:
-        """Refined foreground probabilities.
+    def predict(self, **inputs) -> Tuple[Tensor, Tensor]:
+        """Refined foreground probabilities and where they come from.
 
         Args:
-            inst_embeds, coarse_logits, video_idx, feats, images: as in :meth:`forward`.
+            **inputs: the inputs of :meth:`forward` (class docstring).
 
         Returns:
-            Tensor: (M, T, H, W) float in [0, 1].
+            tuple[Tensor, Tensor]: probabilities (M, T, H, W) float in [0, 1] and
+            ``label_cell`` (M, T, H, W) uint8 (class docstring).
         """
-        return self._refine(inst_embeds, coarse_logits, video_idx, feats,
-                            images)['refined_logits'].sigmoid()
+        out = self.refine(**inputs)
+        return out['refined_logits'].sigmoid(), out['label_cell']
 
     @staticmethod
     def confidence(probs: Tensor) -> Tensor:
@@ -214,45 +276,65 @@ class VMTRefineHead(BaseModule):
         """
         return torch.maximum(probs, 1 - probs)
 
-    def pool_inst_embeds(self, coarse_logits: Tensor, video_idx: Tensor, f8: Tensor) -> Tensor:
-        """Instance embeddings for known tracks without queries: H/8 features averaged under
-        each coarse mask over all frames, projected to C_q.
+    def pool_inst_embeds(self, masks: Tensor, video_idx: Tensor,
+                         f8: Tensor) -> Tuple[Tensor, Tensor]:
+        """Instance embeddings of given masks: the H/8 features averaged *under* each mask
+        (weighted by the mask's area in each cell, nothing outside it), projected to C_q.
 
         Args:
-            coarse_logits (Tensor): (M, T, h8, w8).
+            masks (Tensor): (M, T, h8, w8) fraction of each cell that the mask covers.
             video_idx (Tensor): (M,) long.
             f8 (Tensor): (V*T, C, h8, w8).
 
         Returns:
-            Tensor: (M, C_q).
+            tuple[Tensor, Tensor]: video-level (M, C_q) over all frames, and per-frame
+            (M, T, C_q) (the video-level one in frames where the mask is empty).
         """
-        num_inst, num_frames = coarse_logits.shape[:2]
-        weights = coarse_logits.sigmoid().reshape(num_inst, -1)  # (M, T*h8*w8)
-        videos = f8.view(-1, num_frames, *f8.shape[1:]).transpose(1, 2).flatten(2)  # (V, C, N)
-        pooled = torch.einsum('vcn,mn->vmc', videos, weights)
-        pooled = pooled[video_idx, torch.arange(num_inst, device=f8.device)]
-        return self.mask_pool_proj(pooled / weights.sum(1, keepdim=True).clamp(min=1e-6))
+        num_inst, num_frames = masks.shape[:2]
+        videos = f8.unflatten(0, (-1, num_frames))  # (V, T, C, h8, w8)
+        sums = masks.new_zeros(num_inst, num_frames, f8.shape[1])
+        for v in torch.unique(video_idx).tolist():  # a few videos; no (M, T, C, h, w) copy
+            sel = video_idx == v
+            sums[sel] = torch.einsum('tchw,mthw->mtc', videos[v], masks[sel])
+        area = masks.sum((-2, -1))[..., None]  # (M, T, 1)
+        video = sums.sum(1) / area.sum(1).clamp(min=1e-6)
+        frame = torch.where(area > 0, sums / area.clamp(min=1e-6), video[:, None])
+        return self.mask_pool_proj(video), self.mask_pool_proj(frame)
 
-    def node_caps(self, num_frames: int) -> Tuple[int, int, int]:
-        """Cap of nodes per instance at each level for a clip (or chunk) of T frames.
+    # ------------------------------------------------------------------ the steps
+    def refine(self, *, coarse_logits: Tensor, feats: Sequence[Tensor], images: Tensor,
+               inst_embeds: Tensor, video_idx: Tensor, frame_ids: Optional[Tensor] = None,
+               frame_embeds: Optional[Tensor] = None, force: Optional[List[Tensor]] = None,
+               valid: Optional[Tensor] = None) -> Dict[str, object]:
+        """Steps 1-5 of the module docstring (Figure 2 of the paper).
 
         Args:
-            num_frames (int): T.
+            coarse_logits, feats, images, inst_embeds, video_idx, frame_ids, frame_embeds:
+                see the class docstring.
+            force (list[Tensor], optional): per level, dense (M, T, h_l, w_l) bool cells
+                always taken as nodes (training), before the detector's.
+            valid (Tensor, optional): (M, T) bool; other frames hold no nodes.
 
         Returns:
-            tuple[int, int, int]: ``T * max_nodes_per_frame`` when that is set, else
-            ``max_nodes_per_instance``.
+            dict: see the class docstring.
         """
-        if self.max_nodes_per_frame is None:
-            return self.max_nodes_per_instance
-        return tuple(num_frames * cap for cap in self.max_nodes_per_frame)
+        clip = self._prepare(coarse_logits, feats, images, inst_embeds, video_idx, frame_ids,
+                             frame_embeds, force, valid)
+        roots, root_logits = self._detect_roots(clip)
+        nodes, candidates, candidate_logits = self._grow_quadtrees(clip, roots)
+        tokens = self._encode_nodes(clip, nodes)
+        node_feats = self._group_and_transform(clip, tokens, nodes)
+        node_logits, refined, label_cell = self._decode_nodes(clip, nodes, node_feats)
+        return dict(incoherent_logits=[root_logits] + candidate_logits, candidates=candidates,
+                    nodes=nodes, node_logits=node_logits, refined_logits=refined,
+                    label_cell=label_cell)
 
-    # ------------------------------------------------------------------ the pipeline
-    def _refine(self, inst_embeds: Optional[Tensor], coarse_logits: Tensor, video_idx: Tensor,
-                feats: Sequence[Tensor], images: Tensor, force: Optional[List[Tensor]] = None,
-                valid: Optional[Tensor] = None) -> Dict[str, object]:
-        """Steps 3-8 of VMT. ``force`` (dense (M, T, h_l, w_l) bool per level) marks cells
-        always taken as nodes; ``valid`` (M, T) bool keeps frames out of the quadtrees."""
+    def _prepare(self, coarse_logits: Tensor, feats: Sequence[Tensor], images: Tensor,
+                 inst_embeds: Tensor, video_idx: Tensor, frame_ids: Optional[Tensor],
+                 frame_embeds: Optional[Tensor], force: Optional[List[Tensor]],
+                 valid: Optional[Tensor]) -> _Clip:
+        """Check the inputs; compute what all steps share (upsampled coarse masks, the RGB
+        embedding, the detector's per-level inputs and instance-specific weights)."""
         f8, f4 = feats[0], feats[1]
         num_inst, num_frames, h8, w8 = coarse_logits.shape
         if f8.shape[-2:] != (h8, w8) or f8.shape[0] != images.shape[0] or \
@@ -261,88 +343,207 @@ class VMTRefineHead(BaseModule):
                 f'VMTRefineHead: feats[0] must be (V*T, C, h8, w8) = (V*{num_frames}, C, {h8}, '
                 f'{w8}) like coarse_logits, and images (V*T, 3, H, W); got feats[0] '
                 f'{tuple(f8.shape)}, images {tuple(images.shape)}')
-        if inst_embeds is None:
-            inst_embeds = self.pool_inst_embeds(coarse_logits, video_idx, f8)
+        num_videos = f8.shape[0] // num_frames
+        if frame_ids is None:
+            frame_ids = torch.arange(num_frames, device=f8.device).expand(num_videos, -1)
+        if tuple(frame_ids.shape) != (num_videos, num_frames):
+            raise ValueError(f'VMTRefineHead: frame_ids must be (V, T) = ({num_videos}, '
+                             f'{num_frames}), got {tuple(frame_ids.shape)}')
+        if self.detector_condition == 'frame' and frame_embeds is None:
+            raise ValueError("VMTRefineHead: detector_condition='frame' needs frame_embeds "
+                             '(M, T, C_q)')
         sizes = [(h8 << level, w8 << level) for level in range(NUM_LEVELS + 1)]
-        frame_base = video_idx * num_frames  # index of (instance, t=0) in feats and images
-        caps = self.node_caps(num_frames)
-        coarse_up = upsample_chain(coarse_logits, NUM_LEVELS)
         rgb = self.rgb_embed(images)
-        det_inputs = self.detector.level_inputs(f8, f4, rgb, sizes[:NUM_LEVELS])
-        params = self.detector.generate_params(inst_embeds)
+        if self.detector_condition == 'video':
+            condition = inst_embeds
+        elif self.detector_condition == 'frame':
+            condition = frame_embeds.flatten(0, 1)  # one weight set per (instance, frame)
+        else:
+            condition = self.fixed_embed.expand(num_inst, -1)
+        return _Clip(coarse_logits=coarse_logits,
+                     coarse_up=upsample_chain(coarse_logits, NUM_LEVELS), f8=f8, f4=f4, rgb=rgb,
+                     images=images, inst_embeds=inst_embeds, video_idx=video_idx,
+                     frame_ids=frame_ids.to(f8.device), frame_base=video_idx * num_frames,
+                     sizes=sizes,
+                     det_inputs=self.detector.level_inputs(f8, f4, rgb, sizes[:NUM_LEVELS]),
+                     det_params=self.detector.generate_params(condition), force=force,
+                     valid=valid)
 
-        def selection_scores(logits: Tensor, level: int, cells: Optional[Tensor]) -> Tensor:
-            """Probabilities, 1 where forced, -1 on invalid frames; dense when cells is None."""
-            scores = logits.detach().sigmoid()
-            if force is not None:
-                forced = force[level] if cells is None else \
-                    force[level].flatten()[flat_index(cells, force[level].shape[1:])]
-                scores = torch.where(forced, torch.ones_like(scores), scores)
-            if valid is not None:
-                ok = valid[:, :, None, None] if cells is None else valid[cells[:, 0], cells[:, 1]]
-                scores = torch.where(ok, scores, -torch.ones_like(scores))
-            return scores
+    def _detect_roots(self, clip: _Clip) -> Tuple[Tensor, Tensor]:
+        """Step 1: incoherence logits over the whole (M, T, h8, w8) volume; roots (P_0, 4)."""
+        num_frames = clip.num_frames
+        volume = clip.det_inputs[0].unflatten(0, (-1, num_frames))[clip.video_idx]
+        volume = torch.cat([volume, clip.coarse_logits[:, :, None]], 2)  # (M, T, E + 1, h, w)
+        if self.detector_condition == 'frame':  # each (instance, frame) its own conv group
+            logits = self.detector.forward_dense(clip.det_params, volume.flatten(0, 1)[:, None])
+            logits = logits.view_as(clip.coarse_logits)
+        else:
+            logits = self.detector.forward_dense(clip.det_params, volume)
+        scores = self._selection_scores(clip, logits, 0)
+        return dense_to_nodes(scores, self.incoherent_thr, self.max_nodes_per_frame[0]), logits
 
-        # level 0: the whole volume, one conv group per instance
-        volume = det_inputs[0].unflatten(0, (-1, num_frames))[video_idx]  # (M, T, E, h8, w8)
-        volume = torch.cat([volume, coarse_logits[:, :, None]], 2)
-        incoherent_logits = [self.detector.forward_dense(params, volume)]
-        nodes = [dense_to_nodes(selection_scores(incoherent_logits[0], 0, None),
-                                self.incoherent_thr, caps[0])]
-        candidates, parents = [], []
-        # levels 1, 2: the same instance weights, only at the children of the nodes above
+    def _grow_quadtrees(self, clip: _Clip,
+                        roots: Tensor) -> Tuple[List[Tensor], List[Tensor], List[Tensor]]:
+        """Step 2: levels 1, 2. The children of the nodes above are scored by the same
+        instance weights (only there: the cost follows the number of nodes) and the best
+        incoherent ones of each frame are kept.
+
+        Returns:
+            tuple[list, list, list]: nodes (P_l, 4) of levels 0-2, candidates (C_l, 4) and
+            their logits (C_l,) of levels 1, 2.
+        """
+        num_frames = clip.num_frames
+        nodes, candidates, logits_per_level = [roots], [], []
         for level in range(1, NUM_LEVELS):
-            cand, parent = expand_children(nodes[-1])
+            cand = expand_children(nodes[-1])[0]
             m, t, y, x = cand.unbind(1)
-            patches, inside = gather_patches(det_inputs[level], frame_base[m] + t, y, x,
-                                             self.detector.radius)
-            coarse_patches, _ = gather_patches(coarse_up[level].flatten(0, 1)[:, None],
+            patches, inside = gather_patches(clip.det_inputs[level], clip.frame_base[m] + t,
+                                             y, x, self.detector.radius)
+            coarse_patches, _ = gather_patches(clip.coarse_up[level].flatten(0, 1)[:, None],
                                                m * num_frames + t, y, x, self.detector.radius)
+            weights = m * num_frames + t if self.detector_condition == 'frame' else m
             logits = self.detector.forward_sparse(
-                params, torch.cat([patches, coarse_patches], 1), inside, m)
-            keep = topk_per_group(selection_scores(logits, level, cand), m,
-                                  caps[level], self.incoherent_thr)
-            incoherent_logits.append(logits)
-            candidates.append(cand)
+                clip.det_params, torch.cat([patches, coarse_patches], 1), inside, weights)
+            scores = self._selection_scores(clip, logits, level, cand)
+            keep = topk_per_group(scores, m * num_frames + t, self.max_nodes_per_frame[level],
+                                  self.incoherent_thr)
             nodes.append(cand[keep])
-            parents.append(parent[keep])
+            candidates.append(cand)
+            logits_per_level.append(logits)
+        return nodes, candidates, logits_per_level
 
-        tokens = self._encode_nodes(nodes, coarse_up, frame_base, [[f8], [f4], [f4, rgb]], sizes)
-        node_feats = self._transform(tokens, nodes, inst_embeds, video_idx,
-                                     f8.shape[0] // num_frames)
-        node_logits = self.pixel_decoder(node_feats, [n[:, 0] for n in nodes], inst_embeds)
-        refined, region = paste_node_logits(coarse_up, nodes, node_logits)
-        size = tuple(images.shape[-2:])
-        return dict(incoherent_logits=incoherent_logits, candidates=candidates, nodes=nodes,
-                    parents=parents, node_logits=node_logits,
-                    refined_logits=_fit(refined, size), region=_fit(region, size))
+    def _selection_scores(self, clip: _Clip, logits: Tensor, level: int,
+                          cells: Optional[Tensor] = None) -> Tensor:
+        """Scores that rank cells for selection: incoherence probabilities (or the coarse
+        boundary band, ``node_region='boundary'``), above both where forced (in random
+        order), -1 on invalid frames. Dense (M, T, h, w) when ``cells`` is None, else at cells (P,).
+        """
+        def at_cells(dense: Tensor) -> Tensor:
+            return dense if cells is None else dense.flatten()[flat_index(cells,
+                                                                          dense.shape[1:])]
 
-    def _encode_nodes(self, nodes: List[Tensor], coarse_up: List[Tensor], frame_base: Tensor,
-                      level_maps: List[List[Tensor]], sizes: List[Tuple[int, int]]) -> List[Tensor]:
-        """Node tokens (P_l, E) per level; ``level_maps[l]`` are the per-frame maps
-        (V*T, C_i, h, w) whose bilinear samples make a level-l node's feature."""
+        if self.node_region == 'boundary':
+            scores = at_cells(boundary_band_scores(clip.coarse_up[level], self.boundary_width))
+        else:
+            scores = logits.detach().sigmoid()
+        if clip.force is not None:
+            forced = at_cells(clip.force[level])
+            # random order among forced cells: when they exceed a frame's cap, the ones
+            # taken are a fair sample of the frame, not its top rows
+            scores = torch.where(forced, _FORCED + torch.rand_like(scores), scores)
+        if clip.valid is not None:
+            ok = clip.valid[:, :, None, None].expand_as(clip.coarse_up[level]) \
+                if cells is None else clip.valid[cells[:, 0], cells[:, 1]]
+            scores = torch.where(ok, scores, -torch.ones_like(scores))
+        return scores
+
+    def _encode_nodes(self, clip: _Clip, nodes: List[Tensor]) -> List[Tensor]:
+        """Step 3: node tokens (P_l, E) per level from the level's features (f8; f4; f4 and
+        the RGB embedding), the coarse mask logit, and the position (x, y in cells of the
+        finest level, the frame's index in the video)."""
+        level_maps = [[clip.f8], [clip.f4], [clip.f4, clip.rgb]]
         tokens = []
         for level, level_nodes in enumerate(nodes):
             m, t, y, x = level_nodes.unbind(1)
-            h, w = sizes[level]
+            h, w = clip.sizes[level]
             xy = torch.stack([(x + 0.5) / w, (y + 0.5) / h], 1)
-            feats = torch.cat([sample_points(f, frame_base[m] + t, xy) for f in level_maps[level]], 1)
-            coarse = coarse_up[level].flatten()[flat_index(level_nodes, coarse_up[level].shape[1:])]
+            frames = clip.frame_base[m] + t
+            feats = torch.cat([sample_points(f, frames, xy) for f in level_maps[level]], 1)
+            coarse_up = clip.coarse_up[level]
+            coarse = coarse_up.flatten()[flat_index(level_nodes, coarse_up.shape[1:])]
             scale = 2 ** (NUM_LEVELS - 1 - level)  # positions in cells of the finest level
-            pos = torch.stack([(x + 0.5) * scale, (y + 0.5) * scale, t.to(xy.dtype)], 1)
+            frame_index = clip.frame_ids[clip.video_idx[m], t].to(xy.dtype)
+            pos = torch.stack([(x + 0.5) * scale, (y + 0.5) * scale, frame_index], 1)
             tokens.append(self.node_encoder(feats, coarse, pos, level))
         return tokens
 
-    def _transform(self, tokens: List[Tensor], nodes: List[Tensor], inst_embeds: Tensor,
-                   video_idx: Tensor, num_videos: int) -> List[Tensor]:
-        """Quadtree Sequence Grouping, then the refinement transformer; (P_l, E) per level."""
-        if len(inst_embeds) == 0:  # attention refuses empty batches; there are no nodes
+    def _group_and_transform(self, clip: _Clip, tokens: List[Tensor],
+                             nodes: List[Tensor]) -> List[Tensor]:
+        """Step 4: Quadtree Sequence Grouping, then the refinement transformer.
+
+        The nodes of one instance over all frames and levels form one sequence (or, with
+        ``group_frames = g``, those of each g consecutive frames); instance guidance attends
+        to the embeddings of all instances of the instance's video. Returns (P_l, E) per level.
+        """
+        num_inst = len(clip.inst_embeds)
+        if num_inst == 0:  # attention refuses empty batches; there are no nodes
             return tokens
-        inst = torch.cat([n[:, 0] for n in nodes])
-        packed, padding_mask, rank = pack_by_group(torch.cat(tokens), inst, inst_embeds.shape[0])
-        keys, key_padding_mask, _ = pack_by_group(inst_embeds, video_idx, num_videos)
-        out = self.transformer(packed, padding_mask, keys[video_idx], key_padding_mask[video_idx])
-        return list(out[inst, rank].split([len(n) for n in nodes]))
+        all_nodes = torch.cat(nodes)
+        span = self.group_frames or clip.num_frames
+        groups_per_inst = -(-clip.num_frames // span)
+        group = all_nodes[:, 0] * groups_per_inst + all_nodes[:, 1] // span
+        packed, padding_mask, rank = pack_by_group(torch.cat(tokens), group,
+                                                   num_inst * groups_per_inst)
+        num_videos = clip.f8.shape[0] // clip.num_frames
+        keys, key_padding_mask, _ = pack_by_group(clip.inst_embeds, clip.video_idx, num_videos)
+        group_video = clip.video_idx.repeat_interleave(groups_per_inst)
+        out = self.transformer(packed, padding_mask, keys[group_video],
+                               key_padding_mask[group_video])
+        return list(out[group, rank].split([len(n) for n in nodes]))
+
+    def _decode_nodes(self, clip: _Clip, nodes: List[Tensor],
+                      node_feats: List[Tensor]) -> Tuple[List[Tensor], Tensor, Tensor]:
+        """Step 5: the dynamic pixel decoder's node logits, written into the coarse mask.
+
+        Returns:
+            tuple: node logits [(P_0,), (P_1,), (P_2, 4)]; refined logits and ``label_cell``
+            (M, T, H, W), cropped to the images.
+        """
+        node_logits = self.pixel_decoder(node_feats, [n[:, 0] for n in nodes], clip.inst_embeds)
+        refined, label_cell = paste_node_logits(clip.coarse_up, nodes, node_logits)
+        size = tuple(clip.images.shape[-2:])
+        return node_logits, _fit(refined, size), _fit(label_cell, size)
+
+
+def boundary_band_scores(coarse_logits: Tensor, width: int) -> Tensor:
+    """Cells within ``width`` cells of the coarse mask's boundary, most uncertain first.
+
+    Args:
+        coarse_logits (Tensor): (M, T, h, w) coarse logits at one level.
+        width (int): half-width of the band in cells.
+
+    Returns:
+        Tensor: (M, T, h, w): ``1 + (1 - |2p - 1|)`` in [1, 2] inside the band (above any
+        incoherence threshold, ranked by the coarse mask's uncertainty), 0 outside.
+    """
+    fg = (coarse_logits > 0).float().flatten(0, 1)[:, None]
+    size = 2 * width + 1
+    band = F.max_pool2d(fg, size, 1, width) != -F.max_pool2d(-fg, size, 1, width)
+    probs = coarse_logits.detach().sigmoid()
+    return torch.where(band[:, 0].view_as(probs), 2 - (2 * probs - 1).abs(),
+                       torch.zeros_like(probs))
+
+
+def refined_region(label_cell: Tensor, masks: Tensor) -> Tensor:
+    """Where a refined label may replace a given mask's label without doing harm.
+
+    A pixel qualifies when the refiner labelled it at its own resolution: under a finest
+    node (``label_cell == 1``, its own sub-label), or inside the cell of a leaf node of a
+    coarser level (one label for the whole ``s x s`` cell) over which the given mask is
+    uniform. A single label cannot represent a mask that changes inside the cell (a 1-px
+    leg crossing it, a boundary), so such a cell keeps the given mask; so do pixels outside
+    every node, where the refined mask is only the given mask seen at H/8.
+
+    Args:
+        label_cell (Tensor): (K, T, H, W) uint8 from :meth:`VMTRefineHead.predict`.
+        masks (Tensor): (K, T, H, W) bool given masks; cells lie on the grid of side s from
+            the top-left corner, as the quadtree's.
+
+    Returns:
+        Tensor: (K, T, H, W) bool.
+    """
+    if label_cell.shape != masks.shape:
+        raise ValueError(f'refined_region: label_cell {tuple(label_cell.shape)} and masks '
+                         f'{tuple(masks.shape)} must have one shape (K, T, H, W)')
+    region = label_cell == 1
+    height, width = masks.shape[-2:]
+    for side in torch.unique(label_cell[label_cell > 1]).tolist():
+        pad_h, pad_w = -(-height // side) * side, -(-width // side) * side
+        padded = F.pad(masks.flatten(0, 1).float(), (0, pad_w - width, 0, pad_h - height))
+        mixed = incoherent_cells(padded.bool(), side)
+        mixed = mixed.repeat_interleave(side, -2).repeat_interleave(side, -1)
+        region |= (label_cell == side) & ~mixed[..., :height, :width].view_as(masks)
+    return region
 
 
 def _fit(x: Tensor, size: Tuple[int, int]) -> Tensor:

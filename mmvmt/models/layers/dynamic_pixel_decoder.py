@@ -60,23 +60,27 @@ def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
             order. Each finest node also writes the mean of its sub-logits at its own cell.
 
     Returns:
-        tuple[Tensor, Tensor]: refined logits (M, T, h_3, w_3) and region (M, T, h_3, w_3)
-        bool, where nodes changed the mask.
+        tuple[Tensor, Tensor]: refined logits (M, T, h_3, w_3) and ``label_cell``
+        (M, T, h_3, w_3) uint8: the side, in pixels of level 3, of the cell whose one
+        prediction labels the pixel: 1 under a finest node (its own sub-label), 2 ** (3 - l)
+        under a node of level l < 2 none of whose children was refined (one value, bilinearly
+        blended with its neighbours, over the whole cell), 0 outside every node.
     """
     # the finest nodes write the mean of their sub-logits at their own level, which the
     # bilinear upsampling of neighbouring refined cells reads, and their sub-labels one finer
     writes = list(zip(nodes[:-1], logits[:-1])) + [
         (nodes[-1], logits[-1].mean(1)), (expand_children(nodes[-1])[0], logits[-1].reshape(-1))]
-    refined, region = coarse_up[0], torch.zeros_like(coarse_up[0], dtype=torch.bool)
+    refined = coarse_up[0]
+    label_cell = torch.zeros_like(coarse_up[0], dtype=torch.uint8)
     for level, (level_nodes, level_logits) in enumerate(writes):
         if level > 0:
-            region = _upsample_nearest(region)
-            refined = torch.where(region, _upsample_bilinear(refined), coarse_up[level])
+            label_cell = _upsample_nearest(label_cell)
+            refined = torch.where(label_cell > 0, _upsample_bilinear(refined), coarse_up[level])
         index = flat_index(level_nodes, refined.shape[1:])
         refined = refined.flatten().index_put((index,), level_logits).view_as(refined)
-        region = region.flatten().index_put((index,), torch.ones_like(index, dtype=torch.bool))
-        region = region.view_as(refined)
-    return refined, region
+        cell = torch.full_like(index, 2 ** (len(writes) - 1 - level), dtype=torch.uint8)
+        label_cell = label_cell.flatten().index_put((index,), cell).view_as(refined)
+    return refined, label_cell
 
 
 class DynamicPixelDecoder(nn.Module):

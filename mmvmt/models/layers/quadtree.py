@@ -85,22 +85,24 @@ def topk_per_group(scores: Tensor, groups: Tensor, k: int, thr: float) -> Tensor
 
 
 def dense_to_nodes(scores: Tensor, thr: float, k: int) -> Tensor:
-    """Roots: cells of a dense score volume with ``score > thr``, at most ``k`` per instance.
+    """Roots: cells of a dense score volume with ``score > thr``, the ``k`` best of each frame.
+
+    Caps are per (instance, frame) and cells are ranked by score within their frame, so no
+    frame takes another's budget, however long the clip.
 
     Args:
         scores (Tensor): (M, T, h, w).
         thr (float): score threshold.
-        k (int): cap of roots per instance (over all its frames).
+        k (int): cap of roots per instance and frame.
 
     Returns:
         Tensor: (P, 4) long nodes ``(m, t, y, x)`` in raster order.
     """
     num_inst, num_frames, h, w = scores.shape
-    flat = scores.reshape(num_inst, num_frames * h * w)
-    groups = torch.arange(num_inst, device=scores.device).repeat_interleave(flat.shape[1])
-    keep = topk_per_group(flat.reshape(-1), groups, k, thr)
-    index = keep % flat.shape[1]
-    return torch.stack([keep // flat.shape[1], index // (h * w), index // w % h, index % w], 1)
+    groups = torch.arange(num_inst * num_frames, device=scores.device).repeat_interleave(h * w)
+    keep = topk_per_group(scores.reshape(-1), groups, k, thr)
+    frame = keep // (h * w)
+    return torch.stack([frame // num_frames, frame % num_frames, keep // w % h, keep % w], 1)
 
 
 def expand_children(nodes: Tensor) -> Tuple[Tensor, Tensor]:

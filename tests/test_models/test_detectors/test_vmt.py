@@ -62,26 +62,25 @@ class RecordingRefineHead(nn.Module):
                                        mode='bilinear', align_corners=False)
         return (up * self.scale).sigmoid()
 
-    def loss(self, inst_embeds, coarse_logits, video_idx, feats, images, gt_masks, valid):
-        self.calls.append(dict(inst_embeds=inst_embeds, coarse_logits=coarse_logits,
-                               video_idx=video_idx, feats=feats, images=images,
-                               gt_masks=gt_masks, valid=valid))
-        probs = self._probs(coarse_logits, images)
+    def loss(self, *, gt_masks, valid=None, regions=None, **inputs):
+        self.calls.append(dict(inputs, gt_masks=gt_masks, valid=valid, regions=regions))
+        probs = self._probs(inputs['coarse_logits'], inputs['images'])
+        feats = inputs['feats']
         return dict(loss_refine=nn.functional.binary_cross_entropy(probs, gt_masks.float()) +
-                    0 * (inst_embeds.sum() + feats[0].sum() + feats[1].sum()))
+                    0 * (inputs['inst_embeds'].sum() + feats[0].sum() + feats[1].sum()))
 
-    def pool_inst_embeds(self, coarse_logits, video_idx, f8):
-        weights = coarse_logits.sigmoid()
-        return torch.einsum('kthw,tchw->kc', weights, f8) / weights.flatten(1).sum(1)[:, None]
+    def pool_inst_embeds(self, masks, video_idx, f8):
+        video = torch.einsum('kthw,tchw->kc', masks, f8) / masks.flatten(1).sum(1)[:, None]
+        return video, video[:, None].expand(-1, masks.shape[1], -1)
 
     @staticmethod
     def confidence(probs):
         return torch.maximum(probs, 1 - probs)
 
-    def predict(self, inst_embeds, coarse_logits, video_idx, feats, images):
-        self.calls.append(dict(inst_embeds=inst_embeds, coarse_logits=coarse_logits,
-                               feats=feats, images=images))
-        return self._probs(coarse_logits, images)
+    def predict(self, **inputs):
+        self.calls.append(inputs)
+        probs = self._probs(inputs['coarse_logits'], inputs['images'])
+        return probs, torch.ones(probs.shape, dtype=torch.uint8)
 
 
 def make_clip(num_frames, height=64, width=96, seed=0, with_gt=True):
@@ -131,8 +130,9 @@ def test_loss_wiring_and_gradients():
     assert [f.shape for f in call['feats']] == [(6, C, 8, 12), (6, C, 16, 24)]
     assert call['images'].shape == (6, 3, 64, 96)
     assert call['gt_masks'].shape == (4, 3, 64, 96) and call['gt_masks'].dtype == torch.bool
+    assert call['frame_ids'].tolist() == [[0, 1, 2]] * 2  # metainfo frame_id: video index
     # Every frame is annotated; track 2 is absent from frame 1, its target there is empty.
-    assert call['valid'].all()
+    assert call['valid'] is None
     assert call['gt_masks'].flatten(2).any(-1).sum().item() == 10
     sum(losses.values()).backward()
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
@@ -162,10 +162,11 @@ def test_predict_whole_video(refine):
             assert inst.instances_id.tolist() == [0, 1, 2, 3]
             assert inst.scores.shape == (4,) and inst.labels.shape == (4,)
     if refine:
-        # Chunks of 2 frames: 3 refinement calls with the same instance embeddings.
+        # Backbone chunks of 2 frames, but one refinement call over the whole video (QSG
+        # over all frames), temporal positions 0..4.
         calls = model.refine_head.calls
-        assert [c['coarse_logits'].shape[1] for c in calls] == [2, 2, 1]
-        assert all(torch.equal(c['inst_embeds'], calls[0]['inst_embeds']) for c in calls)
+        assert len(calls) == 1 and calls[0]['coarse_logits'].shape[1] == 5
+        assert calls[0]['frame_ids'].tolist() == [[0, 1, 2, 3, 4]]
 
 
 def test_chunking_does_not_change_predictions():
@@ -188,16 +189,17 @@ def test_refine_masks_class_agnostic():
     coarse = torch.zeros(2, 3, 60, 90, dtype=torch.bool)
     coarse[0, :, 10:40, 10:50] = True
     coarse[1, :, 20:30, 50:80] = True
-    refined, confidence = model.refine_masks(imgs, coarse)
-    assert refined.shape == coarse.shape and refined.dtype == torch.bool
-    assert confidence.shape == coarse.shape
+    refined, confidence, region = model.refine_masks(imgs, coarse)
+    assert refined.shape == coarse.shape == region.shape and refined.dtype == torch.bool
+    assert confidence.shape == coarse.shape and region.dtype == torch.bool
     assert (confidence >= 0.5).all() and (confidence <= 1).all()
-    calls = model.refine_head.calls[-2:]  # chunks of 2 + 1 frames
-    call = calls[0]
-    assert call['inst_embeds'].shape == (2, C)
-    assert [c['images'].shape for c in calls] == [(2, 3, 64, 96), (1, 3, 64, 96)]
-    # One embedding per track, pooled over the whole video, for every chunk.
-    assert torch.equal(calls[0]['inst_embeds'], calls[1]['inst_embeds'])
+    # The stand-in labels every pixel at its own resolution (label_cell 1): all refined.
+    assert region.all()
+    # Backbone chunks of 2 frames, one refinement call over all 3 frames.
+    call = model.refine_head.calls[-1]
+    assert call['images'].shape == (3, 3, 64, 96) and call['frame_ids'].tolist() == [[0, 1, 2]]
+    # One embedding per track, pooled under its mask over the whole video, and per frame.
+    assert call['inst_embeds'].shape == (2, C) and call['frame_embeds'].shape == (2, 3, C)
     # Coarse logits come from the given masks: positive inside, negative outside.
     assert call['coarse_logits'][0, 0, 3, 3] > 0 > call['coarse_logits'][0, 0, 7, 11]
     with pytest.raises(ValueError, match='coarse_masks'):
@@ -207,7 +209,7 @@ def test_refine_masks_class_agnostic():
 def real_refine_head():
     return dict(type='VMTRefineHead', in_channels=C, inst_channels=C, hidden_dim=16,
                 num_heads=2, num_layers=1, ffn_channels=32, rgb_channels=8,
-                detector_channels=8, max_nodes_per_instance=(16, 32, 64))
+                detector_channels=8, max_nodes_per_frame=(8, 16, 32))
 
 
 def test_gradients_reach_every_parameter_with_the_refine_head():
@@ -261,9 +263,9 @@ def test_given_mode_passes_the_pipelines_refine_regions_as_tracks(monkeypatch):
     seen = {}
     real_loss = model.refine_head.loss
 
-    def record(*args, regions=None, **kwargs):
+    def record(*, regions=None, **kwargs):
         seen['regions'] = regions
-        return real_loss(*args, regions=regions, **kwargs)
+        return real_loss(regions=regions, **kwargs)
 
     monkeypatch.setattr(model.refine_head, 'loss', record)
     model(**data, mode='loss')

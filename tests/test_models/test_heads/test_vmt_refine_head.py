@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmvmt.models.heads import VMTRefineHead
+from mmvmt.models.heads import VMTRefineHead, refined_region
 from mmvmt.models.layers import upsample_chain
 from mmvmt.registry import MODELS
 
@@ -27,83 +27,143 @@ def make_inputs(num_videos=2, num_frames=3, height=64, width=96, video_idx=(0, 0
                 images=torch.randn(num_videos * num_frames, 3, height, width))
 
 
-def test_forward_shapes_tree_structure_and_caps():
+@pytest.mark.parametrize('num_frames', [1, 3, 5])
+def test_forward_shapes_tree_structure_and_per_frame_caps(num_frames):
+    """Caps are per instance and frame: a clip (or a whole video) of T frames holds T times
+    the per-frame caps, each frame exactly its cap when every cell qualifies."""
     torch.manual_seed(0)
     caps = (5, 9, 13)
-    head = make_head(max_nodes_per_instance=caps, incoherent_thr=0.0)  # every cell qualifies
-    inputs = make_inputs()
-    out = head(**inputs)
-    assert out['refined_logits'].shape == out['region'].shape == (3, 3, 64, 96)
-    assert out['incoherent_logits'][0].shape == (3, 3, 8, 12)
+    head = make_head(max_nodes_per_frame=caps, incoherent_thr=0.0)  # every cell qualifies
+    out = head(**make_inputs(num_frames=num_frames))
+    assert out['refined_logits'].shape == out['label_cell'].shape == (3, num_frames, 64, 96)
+    assert out['incoherent_logits'][0].shape == (3, num_frames, 8, 12)
     for level, nodes in enumerate(out['nodes']):
-        counts = torch.bincount(nodes[:, 0], minlength=3)
-        assert counts.tolist() == [caps[level]] * 3  # the cap, honoured exactly
+        counts = torch.bincount(nodes[:, 0] * num_frames + nodes[:, 1],
+                                minlength=3 * num_frames)
+        assert counts.tolist() == [caps[level]] * (3 * num_frames)  # the cap, exactly
         assert len(torch.unique(nodes, dim=0)) == len(nodes)
     for level in (1, 2):
         assert len(out['candidates'][level - 1]) == 4 * len(out['nodes'][level - 1])
         assert out['incoherent_logits'][level].shape == (len(out['candidates'][level - 1]),)
-        child, parent = out['nodes'][level], out['nodes'][level - 1][out['parents'][level - 1]]
-        assert torch.equal(child[:, :2], parent[:, :2])
-        assert torch.equal(child[:, 2:] // 2, parent[:, 2:])
-    assert [tuple(lg.shape) for lg in out['node_logits']] == [(15,), (27,), (39, 4)]
-
-
-
-@pytest.mark.parametrize('num_frames', [1, 3, 5])
-def test_per_frame_caps_scale_with_clip_length(num_frames):
-    """max_nodes_per_frame: a clip (test chunk) of T frames gets T times the per-frame caps,
-    so a long test chunk has the per-frame node budget of a short training clip."""
-    torch.manual_seed(0)
-    per_frame = (2, 3, 5)
-    head = make_head(max_nodes_per_frame=per_frame, incoherent_thr=0.0)  # all cells qualify
-    assert head.node_caps(num_frames) == tuple(num_frames * c for c in per_frame)
-    out = head(**make_inputs(num_frames=num_frames))
-    for level, nodes in enumerate(out['nodes']):
-        counts = torch.bincount(nodes[:, 0], minlength=3)
-        assert counts.tolist() == [num_frames * per_frame[level]] * 3
-    # without it the caps are per clip whatever T is
-    assert make_head(max_nodes_per_instance=(5, 9, 13)).node_caps(num_frames) == (5, 9, 13)
+        child, above = out['nodes'][level], out['nodes'][level - 1]
+        parents = torch.cat([child[:, :2], child[:, 2:] // 2], 1)
+        assert (parents[:, None] == above[None]).all(-1).any(1).all()  # every child's parent
+    per_inst = [3 * num_frames * c for c in caps]
+    assert [tuple(lg.shape) for lg in out['node_logits']] == [
+        (per_inst[0],), (per_inst[1],), (per_inst[2], 4)]
     with pytest.raises(ValueError, match='max_nodes_per_frame'):
         make_head(max_nodes_per_frame=(1, 2))
 
+
+def test_forced_cells_fill_every_frame_when_they_exceed_the_cap():
+    """Training: when a frame's GT-incoherent cells exceed its cap, every frame still gets
+    its cap of them (no raster order: frame 0 does not take the clip's budget), and the
+    ones taken are spread over the frame, not its top rows."""
+    torch.manual_seed(0)
+    caps = (4, 8, 16)
+    head = make_head(max_nodes_per_frame=caps, incoherent_thr=0.99)
+    inputs = make_inputs(num_frames=4)
+    force = [torch.ones(3, 4, 8 << level, 12 << level, dtype=torch.bool) for level in range(3)]
+    out = head.refine(**inputs, force=force)
+    for level, nodes in enumerate(out['nodes']):
+        counts = torch.bincount(nodes[:, 0] * 4 + nodes[:, 1], minlength=12)
+        assert counts.tolist() == [caps[level]] * 12
+    roots = out['nodes'][0]
+    assert roots[:, 2].float().mean() > 2  # rows 0..7: a raster order would take row 0 only
+
+
+def test_positions_are_the_frames_indices_in_the_video():
+    """The temporal position of a node is its frame's index in the video (frame_ids), not
+    its index in the clip: the same clip at other video indices gives other tokens."""
+    torch.manual_seed(0)
+    head = make_head(max_nodes_per_frame=(3, 3, 3), incoherent_thr=0.0).eval()
+    inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
+    seen = []
+    real = head.node_encoder.forward
+    head.node_encoder.forward = lambda feats, coarse, pos, level: seen.append(pos) or real(
+        feats, coarse, pos, level)
+    with torch.no_grad():
+        head(**inputs)
+        head(**inputs, frame_ids=torch.tensor([[17, 40]]))
+    default, video = seen[:3], seen[3:]
+    for a, b in zip(default, video):
+        assert torch.equal(a[:, :2], b[:, :2])
+        assert set(a[:, 2].tolist()) == {0., 1.} and set(b[:, 2].tolist()) == {17., 40.}
+        assert torch.equal(b[:, 2], torch.where(a[:, 2] == 0, 17., 40.))
+    with pytest.raises(ValueError, match='frame_ids'):
+        head(**inputs, frame_ids=torch.tensor([[0, 1, 2]]))
+
+
 def test_outside_nodes_keeps_upsampled_coarse_and_crops_to_image():
     torch.manual_seed(0)
-    head = make_head(max_nodes_per_instance=(6, 10, 20), incoherent_thr=0.0)
+    head = make_head(max_nodes_per_frame=(2, 4, 8), incoherent_thr=0.0)
     inputs = make_inputs(height=60, width=90)  # padded grid 64 x 96, cropped back
     out = head(**inputs)
-    refined, region = out['refined_logits'], out['region']
+    refined, region = out['refined_logits'], out['label_cell'] > 0
     assert refined.shape == (3, 3, 60, 90)
     coarse_up = upsample_chain(inputs['coarse_logits'], 3)[3][..., :60, :90]
     assert region.any() and (~region).any()
     assert torch.equal(refined[~region], coarse_up[~region])
     assert not torch.allclose(refined[region], coarse_up[region])
+    assert set(out['label_cell'].unique().tolist()) <= {0, 1, 4, 8}
 
 
-def test_predict_confidence_and_pooled_embeddings():
+def test_predict_confidence():
     torch.manual_seed(0)
-    head = make_head(max_nodes_per_instance=(6, 10, 20)).eval()
-    inputs = make_inputs()
+    head = make_head(max_nodes_per_frame=(2, 4, 8)).eval()
     with torch.no_grad():
-        probs = head.predict(**inputs)
-        inputs['inst_embeds'] = None  # class-agnostic: embeddings pooled under the masks
-        pooled = head.predict(**inputs)
-    for p in (probs, pooled):
-        assert p.shape == (3, 3, 64, 96) and ((p >= 0) & (p <= 1)).all()
+        probs, label_cell = head.predict(**make_inputs())
+    assert probs.shape == label_cell.shape == (3, 3, 64, 96) and ((probs >= 0) & (probs <= 1)).all()
     conf = head.confidence(probs)
     assert torch.allclose(conf, torch.maximum(probs, 1 - probs)) and (conf >= 0.5).all()
 
 
-@pytest.mark.parametrize('pooled', [False, True])
-def test_loss_gradients_reach_every_learnable_parameter(pooled):
+def test_pooled_embeddings_describe_the_object_not_the_background():
+    """pool_inst_embeds averages features under the mask only: changing every feature
+    outside the mask leaves the embedding as it is; per-frame embeddings average one frame,
+    and a frame where the mask is empty gets the video-level one."""
     torch.manual_seed(0)
-    head = make_head(max_nodes_per_instance=(20, 40, 80))
+    head = make_head()
+    f8 = torch.randn(2 * 3, C, 4, 6)
+    masks = torch.zeros(2, 3, 4, 6)
+    masks[0, :, 1:3, 1:3] = 1
+    masks[0, 0, 1, 3] = 0.25  # a cell a quarter covered
+    masks[1, 1, 0, 0] = 1  # instance 1 (video 1) is only in frame 1
+    video_idx = torch.tensor([0, 1])
+    video, frame = head.pool_inst_embeds(masks, video_idx, f8)
+    assert video.shape == (2, C_Q) and frame.shape == (2, 3, C_Q)
+    outside = torch.randn_like(f8)
+    for v in range(2):
+        inside = masks[video_idx == v].sum(0) > 0  # (T, h, w)
+        outside[v * 3:(v + 1) * 3][inside[:, None].expand(-1, C, -1, -1)] = \
+            f8[v * 3:(v + 1) * 3][inside[:, None].expand(-1, C, -1, -1)]
+    video2, frame2 = head.pool_inst_embeds(masks, video_idx, outside)
+    torch.testing.assert_close(video, video2)
+    torch.testing.assert_close(frame, frame2)
+    # slow reference: weighted mean of the features under the mask
+    f = f8.view(2, 3, C, 4, 6)
+    ref = (f[0] * masks[0][:, None]).sum((0, 2, 3)) / masks[0].sum()
+    torch.testing.assert_close(video[0], head.mask_pool_proj(ref))
+    ref_t0 = (f[0, 0] * masks[0, 0]).sum((1, 2)) / masks[0, 0].sum()
+    torch.testing.assert_close(frame[0, 0], head.mask_pool_proj(ref_t0))
+    torch.testing.assert_close(frame[1, 0], video[1])
+    torch.testing.assert_close(frame[1, 1], video[1])
+
+
+@pytest.mark.parametrize('pooled,condition', [(False, 'video'), (True, 'video'),
+                                               (True, 'frame'), (False, 'fixed')])
+def test_loss_gradients_reach_every_learnable_parameter(pooled, condition):
+    torch.manual_seed(0)
+    head = make_head(max_nodes_per_frame=(7, 14, 28), detector_condition=condition)
     inputs = make_inputs()
     if pooled:
-        inputs['inst_embeds'] = None
+        masks = torch.rand(3, 3, 8, 12).round()
+        inputs['inst_embeds'], inputs['frame_embeds'] = head.pool_inst_embeds(
+            masks, inputs['video_idx'], inputs['feats'][0])
     else:
         inputs['inst_embeds'].requires_grad_()
     gt = F.interpolate(torch.rand(3, 3, 8, 12), size=(64, 96), mode='bilinear') > 0.5
-    losses = head.loss(**inputs, gt_masks=gt, valid=torch.ones(3, 3, dtype=torch.bool))
+    losses = head.loss(**inputs, gt_masks=gt)
     assert set(losses) == {f'loss_{k}_l{i}' for k in ('incoherent', 'node') for i in range(3)}
     sum(losses.values()).backward()
     missing = [n for n, p in head.named_parameters()
@@ -114,9 +174,69 @@ def test_loss_gradients_reach_every_learnable_parameter(pooled):
         assert inputs['inst_embeds'].grad.abs().sum() > 0  # the base head learns through it
 
 
+def test_detector_conditions():
+    """'fixed' gives every instance the same detector weights; 'frame' one set per
+    (instance, frame), from frame_embeds, which it requires."""
+    torch.manual_seed(0)
+    inputs = make_inputs()
+    fixed = make_head(detector_condition='fixed', max_nodes_per_frame=(2, 2, 2))
+    out = fixed(**inputs)
+    other = fixed(**dict(inputs, inst_embeds=torch.randn_like(inputs['inst_embeds'])))
+    torch.testing.assert_close(out['incoherent_logits'][0], other['incoherent_logits'][0])
+    frame = make_head(detector_condition='frame', max_nodes_per_frame=(2, 2, 2))
+    with pytest.raises(ValueError, match='frame_embeds'):
+        frame(**inputs)
+    frame_embeds = inputs['inst_embeds'][:, None].repeat(1, 3, 1)
+    same = frame(**inputs, frame_embeds=frame_embeds)['incoherent_logits'][0]
+    frame_embeds[:, 1] = torch.randn(3, C_Q)
+    changed = frame(**inputs, frame_embeds=frame_embeds)['incoherent_logits'][0]
+    torch.testing.assert_close(same[:, [0, 2]], changed[:, [0, 2]])
+    assert not torch.allclose(same[:, 1], changed[:, 1])
+    with pytest.raises(ValueError, match='detector_condition'):
+        make_head(detector_condition='query')
+
+
+def test_boundary_region_selects_cells_around_the_coarse_boundary():
+    torch.manual_seed(0)
+    head = make_head(node_region='boundary', max_nodes_per_frame=(200, 200, 200))
+    inputs = make_inputs(num_videos=1, num_frames=1, video_idx=(0, ))
+    coarse = torch.full((1, 1, 8, 12), -5.)
+    coarse[..., 2:6, 3:8] = 5.
+    inputs['coarse_logits'] = coarse
+    roots = head(**inputs)['nodes'][0]
+    taken = torch.zeros(8, 12, dtype=torch.bool)
+    taken[roots[:, 2], roots[:, 3]] = True
+    fg = coarse[0, 0] > 0
+    band = F.max_pool2d(fg[None].float(), 3, 1, 1)[0] != -F.max_pool2d(-fg[None].float(), 3, 1,
+                                                                       1)[0]
+    assert torch.equal(taken, band)
+
+
+def test_group_frames_splits_the_sequences():
+    """QSG: all frames in one sequence; group_frames=1: per-frame sequences, so a node's
+    output depends on the nodes of its own frame only."""
+    torch.manual_seed(0)
+    inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
+    outs = {}
+    for group in (None, 1):
+        head = make_head(max_nodes_per_frame=(3, 3, 3), incoherent_thr=0.0,
+                         group_frames=group).eval()
+        torch.manual_seed(1)
+        head.init_weights()
+        with torch.no_grad():
+            base = head(**inputs)['node_logits'][0]
+            changed_inputs = dict(inputs, images=inputs['images'].clone())
+            changed_inputs['feats'] = [f.clone() for f in inputs['feats']]
+            changed_inputs['feats'][0][1] += 5  # frame 1's H/8 features only
+            changed = head(**changed_inputs)
+        frame0 = changed['nodes'][0][:, 1] == 0
+        outs[group] = torch.allclose(base[frame0], changed['node_logits'][0][frame0])
+    assert outs == {None: False, 1: True}
+
+
 def test_training_nodes_cover_gt_incoherence_and_skip_invalid_frames():
     torch.manual_seed(0)
-    head = make_head(max_nodes_per_instance=(96, 384, 1536), incoherent_thr=0.99)
+    head = make_head(max_nodes_per_frame=(96, 384, 1536), incoherent_thr=0.99)
     inputs = make_inputs()
     gt = torch.zeros(3, 3, 64, 96, dtype=torch.bool)
     gt[:, :, 13:45, 21:70] = True
@@ -127,7 +247,7 @@ def test_training_nodes_cover_gt_incoherence_and_skip_invalid_frames():
     force = [F.max_pool2d(gt.float().flatten(0, 1), c).view(3, 3, 64 // c, 96 // c) !=
              -F.max_pool2d(-gt.float().flatten(0, 1), c).view(3, 3, 64 // c, 96 // c)
              for c in (8, 4, 2)]
-    out = head._refine(**inputs, force=force, valid=valid)
+    out = head.refine(**inputs, force=force, valid=valid)
     for level, nodes in enumerate(out['nodes']):
         assert not ((nodes[:, 0] == 1) & (nodes[:, 1] == 2)).any()
         expected = force[level].clone()
@@ -140,7 +260,7 @@ def test_training_nodes_cover_gt_incoherence_and_skip_invalid_frames():
 def test_given_refine_regions_become_training_targets(monkeypatch):
     # A region far from the GT boundary (and where the coarse mask is right) is refined only
     # because the pipeline's refine_regions says so (the paper's self-correction training).
-    head = make_head(max_nodes_per_instance=(96, 384, 1536))
+    head = make_head(max_nodes_per_frame=(96, 384, 1536))
     inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
     gt = torch.zeros(1, 2, 64, 96, dtype=torch.bool)
     gt[:, :, 16:48, 24:72] = True
@@ -149,13 +269,13 @@ def test_given_refine_regions_become_training_targets(monkeypatch):
     regions = torch.zeros_like(gt)
     regions[0, 1, 58:61, 2:5] = True  # bottom-left corner, inside one cell at H/8
     seen = []
-    real_refine = head._refine
+    real_refine = head.refine
 
-    def record(*args, force=None, **kwargs):
+    def record(*, force=None, **kwargs):
         seen.append(force)
-        return real_refine(*args, force=force, **kwargs)
+        return real_refine(force=force, **kwargs)
 
-    monkeypatch.setattr(head, '_refine', record)
+    monkeypatch.setattr(head, 'refine', record)
     valid = torch.ones(1, 2, dtype=torch.bool)
     head.loss(**inputs, gt_masks=gt, valid=valid)
     head.loss(**inputs, gt_masks=gt, valid=valid, regions=regions)
@@ -173,7 +293,7 @@ def test_no_instances():
     gt = torch.zeros(0, 3, 64, 96, dtype=torch.bool)
     losses = head.loss(**inputs, gt_masks=gt, valid=torch.zeros(0, 3, dtype=torch.bool))
     assert all(v == 0 for v in losses.values())
-    assert head.predict(**inputs).shape == (0, 3, 64, 96)
+    assert head.predict(**inputs)[0].shape == (0, 3, 64, 96)
 
 
 def boundary_iou(pred, gt, d=2):
@@ -203,7 +323,7 @@ def test_overfits_one_clip_beyond_the_coarse_masks():
     coarse = torch.logit(F.avg_pool2d(gt[0].float(), 8).clamp(0.02, 0.98))[None]
     inputs = dict(inst_embeds=torch.randn(1, C_Q), coarse_logits=coarse,
                   video_idx=torch.zeros(1, dtype=torch.long), feats=feats, images=images)
-    head = make_head(max_nodes_per_instance=(32, 128, 512), incoherent_thr=0.3)
+    head = make_head(max_nodes_per_frame=(16, 64, 256), incoherent_thr=0.3)
     optim = torch.optim.AdamW(head.parameters(), lr=3e-3)
     valid = torch.ones(1, num_frames, dtype=torch.bool)
     for _ in range(40):
@@ -212,7 +332,28 @@ def test_overfits_one_clip_beyond_the_coarse_masks():
         optim.step()
     head.eval()
     with torch.no_grad():
-        refined = head.predict(**inputs)[0] > 0.5
+        refined = head.predict(**inputs)[0][0] > 0.5
     coarse_masks = upsample_chain(coarse, 3)[3][0] > 0
     coarse_biou, refined_biou = boundary_iou(coarse_masks, gt[0]), boundary_iou(refined, gt[0])
     assert refined_biou > coarse_biou + 0.05, (coarse_biou, refined_biou)
+
+
+def test_refined_region_keeps_what_one_label_per_cell_cannot_represent():
+    """Hand case: a finest node's pixels are refined; a leaf H/8 cell over which the given
+    mask is uniform is refined; a leaf cell crossed by a 1-px leg is not (one label for the
+    cell would erase or widen the leg); pixels outside every node are not."""
+    masks = torch.zeros(1, 1, 16, 24, dtype=torch.bool)
+    masks[0, 0, 3, 8:16] = True  # a 1-px leg through the cell (0, 1) of the H/8 grid
+    masks[0, 0, 8:16, 16:24] = True  # cell (1, 2) wholly inside the mask
+    label_cell = torch.zeros(1, 1, 16, 24, dtype=torch.uint8)
+    label_cell[..., 0:8, 8:16] = 8  # leaf root over the leg
+    label_cell[..., 8:16, 16:24] = 8  # leaf root over a uniform cell
+    label_cell[..., 0:8, 0:8] = 4  # H/4 leaves over empty cells
+    label_cell[..., 0:4, 4:8] = 1  # a finest node's pixels
+    region = refined_region(label_cell, masks)
+    expected = torch.zeros_like(masks)
+    expected[..., 8:16, 16:24] = True
+    expected[..., 0:8, 0:8] = True
+    assert torch.equal(region, expected)
+    with pytest.raises(ValueError, match='one shape'):
+        refined_region(label_cell[..., :8], masks)

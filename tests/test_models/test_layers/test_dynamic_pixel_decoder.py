@@ -26,12 +26,15 @@ def tiny_tree():
 def test_paste_writes_only_inside_node_cells():
     nodes, logits = tiny_tree()
     coarse_up = upsample_chain(torch.randn(2, 2, 3, 3), 3)
-    refined, region = paste_node_logits(coarse_up, nodes, logits)
-    assert refined.shape == region.shape == (2, 2, 24, 24)
-    expected_region = torch.zeros(2, 2, 24, 24, dtype=torch.bool)
-    expected_region[0, 1, 8:16, 8:16] = True  # the root's 8 x 8 pixels (holds the others)
-    expected_region[1, 0, 0:8, 0:8] = True
-    assert torch.equal(region, expected_region)
+    refined, label_cell = paste_node_logits(coarse_up, nodes, logits)
+    assert refined.shape == label_cell.shape == (2, 2, 24, 24)
+    expected = torch.zeros(2, 2, 24, 24, dtype=torch.uint8)
+    expected[0, 1, 8:16, 8:16] = 8  # the root's 8 x 8 pixels (holds the others)
+    expected[0, 1, 8:12, 12:16] = 4  # its child at H/4: leaf but for its own child
+    expected[0, 1, 10:12, 12:14] = 1  # the finest node: its own sub-labels
+    expected[1, 0, 0:8, 0:8] = 8  # a lone root: one label over its cell
+    assert torch.equal(label_cell, expected)
+    region = label_cell > 0
     assert torch.equal(refined[~region], coarse_up[3][~region])
     # the finest node's four sub-labels land on its 2 x 2 pixels, in child order
     assert refined[0, 1, 10:12, 12:14].flatten().tolist() == [1., 2., 3., 4.]

@@ -32,10 +32,22 @@ def test_dense_to_nodes_hand_case():
     scores[0, 1, 0, 1] = 0.9
     scores[0, 0, 1, 1] = 0.7
     scores[0, 0, 0, 0] = 0.8
+    scores[0, 0, 0, 1] = 0.75
     scores[1, 0, 1, 0] = 0.6
     nodes = dense_to_nodes(scores, thr=0.5, k=2)
-    # instance 0 keeps its two best (0.9, 0.8), in raster order
-    assert nodes.tolist() == [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 1, 0]]
+    # the cap is per frame: frame 0 of instance 0 keeps its best two (0.8, 0.75), frame 1
+    # its only one; raster order
+    assert nodes.tolist() == [[0, 0, 0, 0], [0, 0, 0, 1], [0, 1, 0, 1], [1, 0, 1, 0]]
+
+
+def test_dense_to_nodes_ranks_by_score_within_each_frame():
+    """A late frame's best cells win over an early frame's weaker ones: no raster order."""
+    scores = torch.zeros(1, 3, 4, 4)
+    scores[0, 0] = 0.6  # frame 0: 16 cells above the threshold
+    scores[0, 2, 3, 3] = 0.99  # the last cell of the last frame
+    nodes = dense_to_nodes(scores, thr=0.5, k=3)
+    assert torch.bincount(nodes[:, 1], minlength=3).tolist() == [3, 0, 1]
+    assert [0, 2, 3, 3] in nodes.tolist()
 
 
 def test_expand_children_hand_case():
