@@ -96,8 +96,10 @@ class PseudoVideoDataset:
         return len(self.dataset)
 
     def get_data_info(self, idx: int) -> dict:
-        """The image dataset's info of image ``idx`` (labels not mapped)."""
-        return self.dataset.get_data_info(idx)
+        """Image ``idx`` as a one-frame video info (``video_id``, ``video_length``,
+        ``images`` = [the image dataset's info, labels not mapped]), the shape mmdet's video
+        samplers read (e.g. ``TrackAspectRatioBatchSampler``)."""
+        return dict(video_id=idx, video_length=1, images=[self.dataset.get_data_info(idx)])
 
     def prepare_data(self, idx: int) -> Optional[dict]:
         """Load image ``idx``, map its labels, run ``pipeline``; None if it gave None."""

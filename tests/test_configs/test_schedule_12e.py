@@ -31,8 +31,7 @@ class TinyModel(BaseModel):
         self.head = nn.Linear(2, 1)
 
     def forward(self, inputs, data_samples=None, mode='loss'):
-        x = torch.stack(inputs) if isinstance(inputs, list) else inputs
-        return dict(loss=self.head(self.backbone(x)).pow(2).mean())
+        return dict(loss=self.head(self.backbone(inputs)).pow(2).mean())
 
 
 class LrRecorder(Hook):
@@ -62,7 +61,7 @@ def test_config_schedule_in_mmengines_loop_gives_the_papers_lr_every_epoch(tmp_p
     cfg = Config.fromfile(CONFIG)
     assert cfg.train_cfg.max_epochs == 12
     recorder = LrRecorder()
-    data = [torch.ones(2) for _ in range(3)]
+    data = [dict(inputs=torch.ones(2)) for _ in range(3)]
     runner = Runner(
         model=TinyModel(), work_dir=str(tmp_path),
         train_dataloader=dict(dataset=data, batch_size=1, num_workers=0,

@@ -51,7 +51,8 @@ clip_augmentation = [
         share_random_params=True,
         transforms=[
             dict(
-                type='RandomChoice',
+                # mmcv's RandomChoice, fixed for shared random parameters.
+                type='BroadcastRandomChoice',
                 transforms=[
                     [dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True)],
                     [

@@ -169,7 +169,8 @@ class ImageToPseudoClip(BaseTransform):
             out['img_shape'].append((height, width))
             out['ori_shape'].append((height, width))
             out['gt_masks'].append(bitmaps)
-            out['gt_bboxes'].append(bitmaps.get_bboxes(HorizontalBoxes))
+            # (N, 4) x1y1x2y2 arrays, as LoadTrackAnnotations gives them.
+            out['gt_bboxes'].append(bitmaps.get_bboxes(HorizontalBoxes).numpy())
             out['gt_bboxes_labels'].append(labels[present])
             out['gt_ignore_flags'].append(ignore[present])
             out['gt_instances_ids'].append(track_ids[present])
