@@ -15,7 +15,6 @@ from torch.utils.data import BatchSampler, DistributedSampler
 
 from mmvmt.datasets import FrameLevelDataset, HQYTVISDataset
 from mmvmt.engine import EpochLengthHook
-from mmvmt.registry import DATASETS
 from mmvmt.utils import register_all_modules
 
 register_all_modules()
