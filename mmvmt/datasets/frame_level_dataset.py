@@ -67,6 +67,8 @@ class FrameLevelDataset:
         if self._fully_initialized:
             return
         self.dataset.full_init()
+        # A lazily built video dataset learns its class names from its file only now.
+        self._metainfo = self.dataset.metainfo
         lengths = [self.dataset.get_len_per_video(v) for v in range(len(self.dataset))]
         # (F, 2) int array rather than a list of tuples: dataloader workers share it without
         # copy-on-access of Python objects.

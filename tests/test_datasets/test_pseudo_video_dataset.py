@@ -71,10 +71,10 @@ def tiny_coco(tmp_path):
     return dict(ann_file=ann, img_dir=str(img_dir) + '/')
 
 
+@pytest.mark.parametrize('name', ['youtubevis2019_coco-joint.py', 'hq_ytvis_coco-joint.py'])
 def test_joint_config_concatenates_frames_and_relabelled_pseudo_clips(
-        tiny_coco, ytvis, ytvis_root):
-    cfg = Config.fromfile(osp.join(CONFIGS, '_base_', 'datasets',
-                                   'youtubevis2019_coco-joint.py'))
+        tiny_coco, ytvis, ytvis_root, name):
+    cfg = Config.fromfile(osp.join(CONFIGS, '_base_', 'datasets', name))
     joint = copy.deepcopy(cfg.train_dataloader.dataset)
     assert joint.type == 'ConcatDataset'
     video, coco = joint.datasets
