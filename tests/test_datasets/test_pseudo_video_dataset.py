@@ -169,7 +169,10 @@ def test_tiny_vmt_trains_on_toy_videos_joint_with_toy_pseudo_clips(toy_with_imag
     cfg.work_dir = str(tmp_path / 'work')
     videos = copy.deepcopy(cfg.train_dataloader.dataset)
     videos.data_root = toy_with_images['root']
-    clip_steps = videos.pipeline[1]['transforms'][2:]  # the toy clip augmentation
+    # The pseudo-clips go through the paper configs' clip augmentation (flip, per-frame
+    # photometric distortion, resize or resize-crop-resize): float frames of 288..512 px
+    # batched with the toy videos' 128 x 192 uint8 ones.
+    paper = Config.fromfile(osp.join(CONFIGS, '_base_', 'datasets', 'youtube_vis_2019.py'))
     images = dict(
         type='PseudoVideoDataset',
         classes=('lizard', 'beetle', 'bird'),
@@ -182,8 +185,7 @@ def test_tiny_vmt_trains_on_toy_videos_joint_with_toy_pseudo_clips(toy_with_imag
                       dict(type='LoadAnnotations', with_bbox=True, with_mask=True)]),
         pipeline=[
             dict(type='ImageToPseudoClip', num_frames=3, max_perspective=0.05),
-            dict(type='TransformBroadcaster', share_random_params=True,
-                 transforms=clip_steps),
+            dict(type='Compose', transforms=paper.clip_augmentation),
             dict(type='PackVMTInputs')
         ])
     # Unshuffled, batch 2: [video, video], then [video, image]: a mixed batch.
