@@ -52,8 +52,9 @@ self_correction = dict(
         use_refined_segm=True,
         min_delta=0.005))
 
-# Each round trains with the paper's schedule (12 epochs, AdamW 2e-4, x0.1 at 5 and 11)
-# and keeps every epoch's checkpoint so an interrupted round resumes where it stopped.
+# Each round trains with the paper's schedule (12 epochs over OVIS frames, AdamW 2e-4,
+# x0.1 at the start of the 5th and the 11th epoch; schedules/schedule_12e.py) and keeps
+# every epoch's checkpoint so an interrupted round resumes where it stopped.
 # No validation during training: the class-agnostic refiner has no class predictions to
 # evaluate (the rounds' validation is self_correction.validation above).
 val_dataloader = None

@@ -77,6 +77,9 @@ train_pipeline = [
         ]),
     dict(type='PackVMTInputs')
 ]
+# Video-level samples (one clip per video, ToyVISDataset as it is; the paper configs count
+# epochs over frames with FrameLevelDataset) in an iteration-based loop, so that the toy
+# run stays a few minutes on a CPU whatever the toy data's frame count.
 # InfiniteSampler: with 16 training videos an epoch is 8 iterations, and mmengine's
 # IterBasedTrainLoop sleeps 2 s each time it restarts a finite dataloader (0.25 s/iter).
 train_dataloader = dict(

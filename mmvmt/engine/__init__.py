@@ -8,6 +8,7 @@ from .confident_relabel import confident_relabel
 from .corrected_annotations import corrected_annotations
 from .correction_inputs import check_correction_input
 from .correction_validation import annotation_boundary_ap, annotations_as_results, ap_saturated
+from .epoch_length_hook import EpochLengthHook
 from .rank_sync import PeerProcessError, on_every_process, on_main_process
 from .result_refinement_hook import ResultRefinementHook
 from .result_refiner import ResultRefiner, build_refiner
@@ -21,4 +22,5 @@ __all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'correct_video_mas
            'corrected_annotations', 'check_correction_input', 'annotation_boundary_ap',
            'annotations_as_results', 'ap_saturated', 'PeerProcessError', 'on_every_process',
            'on_main_process', 'ResultRefinementHook', 'ResultRefiner', 'build_refiner',
-           'SelfCorrection', 'SelfCorrectionState', 'correct_sharded', 'VISVisualizationHook']
+           'SelfCorrection', 'SelfCorrectionState', 'correct_sharded', 'VISVisualizationHook',
+           'EpochLengthHook']

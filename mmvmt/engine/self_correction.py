@@ -227,7 +227,7 @@ class SelfCorrection:
             raise KeyError('SelfCorrection: default_hooks.checkpoint is needed: every round '
                            'corrects with its final checkpoint.')
         if self.num_rounds > 1:
-            pipeline = self.cfg.train_dataloader.dataset.get('pipeline')
+            pipeline = _video_dataset(self.cfg.train_dataloader).get('pipeline')
             if pipeline is None:
                 raise KeyError('SelfCorrection: train_dataloader.dataset.pipeline is needed to '
                                'train on the corrected files of rounds > 1.')
@@ -331,9 +331,13 @@ class SelfCorrection:
             cfg.resume, cfg.load_from = False, state.record(round)['checkpoint']
             return cfg
         if round > 1:
-            cfg.train_dataloader.dataset = ConfigDict(
+            video = ConfigDict(
                 self.coarse_dataset, ann_file=state.output_of(round - 1),
-                pipeline=cfg.train_dataloader.dataset.pipeline, test_mode=False)
+                pipeline=_video_dataset(cfg.train_dataloader).pipeline, test_mode=False)
+            if cfg.train_dataloader.dataset.get('type') == 'FrameLevelDataset':
+                cfg.train_dataloader.dataset.dataset = video
+            else:
+                cfg.train_dataloader.dataset = video
         latest = find_latest_checkpoint(cfg.work_dir)
         cfg.resume = latest is not None
         if latest is not None:
@@ -481,6 +485,12 @@ class SelfCorrection:
 
     def _save(self, state: SelfCorrectionState) -> None:
         on_main_process(state.save, f'writing {self.state_file}')
+
+
+def _video_dataset(train_dataloader: Dict) -> Dict:
+    """The video dataset config of a train dataloader, inside a ``FrameLevelDataset``."""
+    dataset = train_dataloader.dataset
+    return dataset.dataset if dataset.get('type') == 'FrameLevelDataset' else dataset
 
 
 def _dataset_paths(dataset: Dict) -> Tuple[str, str]:

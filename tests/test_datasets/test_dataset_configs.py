@@ -29,12 +29,16 @@ def with_files(dataset_cfg, ann_file, img_prefix):
     ('ovis.py', 25)])
 def test_ytvis_family_configs_run_on_tiny_files(ytvis, ytvis_root, name, classes):
     cfg = load(name)
-    assert cfg.test_chunk_size and cfg.train_dataloader.dataset.pipeline[0].num_frames == 5
+    # Epochs over frames (FrameLevelDataset around the video dataset), as SeqFormer counts.
+    assert cfg.train_dataloader.dataset.type == 'FrameLevelDataset'
+    videos = cfg.train_dataloader.dataset.dataset
+    assert cfg.test_chunk_size and videos.pipeline[0].num_frames == 5
     ann = ytvis.official()
     del ann['categories']  # so the config's dataset uses its official class list
     ann_file = ytvis_root(ann)
-    train = DATASETS.build(with_files(cfg.train_dataloader.dataset, ann_file,
-                                      ytvis_root.img_prefix))
+    train = DATASETS.build(dict(type='FrameLevelDataset', dataset=with_files(
+        videos, ann_file, ytvis_root.img_prefix)))
+    assert len(train) == 3  # the frames of the one annotated video
     assert len(train.metainfo['classes']) == classes
     clip = train[0]
     assert clip['inputs'].shape[:2] == (5, 3)

@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -473,6 +474,13 @@ def test_paper_config_corrects_the_hq_ytvis_train_split(toy_root, tmp_path):
     # Everything a round reads is checked; the val video's coarse masks score below its
     # exact ones (read from segmentations_refined).
     assert 0 < sc.check_inputs() < 1
+    # Rounds > 1 train on the previous round's file, still one sample per frame.
+    state = SimpleNamespace(output_of=lambda r: f'round_{r}.json',
+                            record=lambda r: dict(checkpoint=f'round_{r}.pth'))
+    loader = sc.round_cfg(2, state, 'train').train_dataloader
+    assert loader.dataset.type == 'FrameLevelDataset'
+    assert loader.dataset.dataset.ann_file == 'round_1.json'
+    assert loader.dataset.dataset.pipeline == cfg.train_dataloader.dataset.dataset.pipeline
 
 
 def test_run_interrupted_in_validation_resumes_there(toy_root, tmp_path, monkeypatch):

@@ -8,15 +8,19 @@ dataset_type = 'HQYTVISDataset'
 data_root = 'data/'
 img_prefix = 'youtube_vis_2019/train/JPEGImages'
 
+# One sample per frame (FrameLevelDataset, see youtube_vis_2019.py). HQ-YTVIS train:
+# 1678 videos; an epoch is floor(ceil(F / num_gpus) / 2) iterations at 2 clips per GPU,
+# F = the file's frame count (logged as "FrameLevelDataset: F samples ...").
 train_dataloader = dict(
     dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='hq_ytvis/ytvis_hq-train.json',
-        data_prefix=dict(img_path=img_prefix),
-        use_refined_segm=True,
-        pipeline={{_base_.train_pipeline}}))
+        dataset=dict(
+            _delete_=True,
+            type=dataset_type,
+            data_root=data_root,
+            ann_file='hq_ytvis/ytvis_hq-train.json',
+            data_prefix=dict(img_path=img_prefix),
+            use_refined_segm=True,
+            pipeline={{_base_.train_pipeline}})))
 val_dataloader = dict(
     dataset=dict(
         _delete_=True,

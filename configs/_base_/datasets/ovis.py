@@ -7,33 +7,34 @@ _base_ = './youtube_vis_2019.py'
 
 dataset_type = 'OVISDataset'
 data_root = 'data/ovis/'
-backend_args = None
-train_scales = {{_base_.train_scales}}
 
+# SeqFormer's clip augmentation (youtube_vis_2019.py), then the degradation of the exact
+# masks and the refinement regions, computed at the network's resolution.
 train_pipeline = [
-    dict(type='SeqFormerFrameSample', num_frames=5, local_range=3),
+    dict(type='SeqFormerFrameSample', num_frames={{_base_.num_frames}}, local_range=3),
+    dict(type='TransformBroadcaster', share_random_params=True,
+         transforms={{_base_.load_transforms}}),
+    dict(type='Compose', transforms={{_base_.clip_augmentation}}),
     dict(
         type='TransformBroadcaster',
         share_random_params=True,
         transforms=[
-            dict(type='LoadImageFromFile', backend_args=backend_args),
-            dict(type='LoadTrackAnnotations', with_mask=True),
-            dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True),
-            dict(type='RandomFlip', prob=0.5),
             dict(type='MaskDegradation'),
             dict(type='RefinementRegionTarget', dilation=3),
         ]),
     dict(type='PackVMTInputs')
 ]
 
+# One sample per frame (FrameLevelDataset, see youtube_vis_2019.py).
 train_dataloader = dict(
     dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations_train.json',
-        data_prefix=dict(img_path='train'),
-        pipeline=train_pipeline))
+        dataset=dict(
+            _delete_=True,
+            type=dataset_type,
+            data_root=data_root,
+            ann_file='annotations_train.json',
+            data_prefix=dict(img_path='train'),
+            pipeline=train_pipeline)))
 val_dataloader = dict(
     dataset=dict(
         _delete_=True,

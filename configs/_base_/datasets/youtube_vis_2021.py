@@ -8,9 +8,10 @@ data_root = 'data/youtube_vis_2021/'
 
 train_dataloader = dict(
     dataset=dict(
-        data_root=data_root,
-        dataset_version=dataset_version,
-        ann_file='train/instances.json'))
+        dataset=dict(
+            data_root=data_root,
+            dataset_version=dataset_version,
+            ann_file='train/instances.json')))
 val_dataloader = dict(
     dataset=dict(
         data_root=data_root,
