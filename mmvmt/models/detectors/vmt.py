@@ -14,7 +14,6 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
-from ..heads.vmt_refine_head import refined_region
 
 
 @MODELS.register_module()
@@ -351,8 +350,9 @@ class VideoMaskTransfiner(BaseMOTModel):
             tuple[Tensor, Tensor, Tensor]: ``refined`` (K, T, H, W) bool masks,
             ``confidence`` (K, T, H, W) float in [0.5, 1], the probability of the refined
             label (max(p, 1 - p)), and ``region`` (K, T, H, W) bool, the pixels the refiner
-            labelled at their own resolution (:func:`~mmvmt.models.heads.refined_region`):
-            elsewhere ``refined`` is only the coarse mask seen at H/8 and must not replace it.
+            labelled at full resolution (:func:`~mmvmt.models.heads.refined_region`):
+            elsewhere ``refined`` is only the coarse mask seen at H/8 (or one value per
+            8 x 8 / 4 x 4 cell) and must not replace it.
         """
         if not self.with_refine:
             raise RuntimeError('VideoMaskTransfiner.refine_masks (detectors/vmt.py): the '
@@ -370,11 +370,10 @@ class VideoMaskTransfiner(BaseMOTModel):
                                              enc['level_start_index'])
         coarse_masks = coarse_masks.to(video.device)
         video_idx = video.new_zeros(len(coarse_masks), dtype=torch.long)
-        probs, label_cell = self.refine_head.predict(
+        probs, region = self.refine_head.predict(
             **self._given_inputs(coarse_masks, video_idx, f8, enc['f4'], video),
             frame_ids=torch.arange(len(video), device=video.device)[None])
-        probs = probs[..., :height, :width]
-        region = refined_region(label_cell[..., :height, :width], coarse_masks)
+        probs, region = probs[..., :height, :width], region[..., :height, :width].bool()
         return probs > 0.5, self.refine_head.confidence(probs), region
 
     @staticmethod

@@ -252,17 +252,19 @@ class VMTRefineHead(BaseModule):
         return losses
 
     def predict(self, **inputs) -> Tuple[Tensor, Tensor]:
-        """Refined foreground probabilities and where they come from.
+        """Refined foreground probabilities and where the refiner labelled pixels itself.
 
         Args:
             **inputs: the inputs of :meth:`forward` (class docstring).
 
         Returns:
-            tuple[Tensor, Tensor]: probabilities (M, T, H, W) float in [0, 1] and
-            ``label_cell`` (M, T, H, W) uint8 (class docstring).
+            tuple[Tensor, Tensor]: probabilities (M, T, H, W) float in [0, 1] (the upsampled
+            coarse mask outside the nodes) and ``region`` (M, T, H, W) bool, the pixels
+            labelled at full resolution (:func:`refined_region`): only there may a refined
+            label replace a given mask's.
         """
         out = self.refine(**inputs)
-        return out['refined_logits'].sigmoid(), out['label_cell']
+        return out['refined_logits'].sigmoid(), refined_region(out['label_cell'])
 
     @staticmethod
     def confidence(probs: Tensor) -> Tensor:
@@ -514,36 +516,29 @@ def boundary_band_scores(coarse_logits: Tensor, width: int) -> Tensor:
                        torch.zeros_like(probs))
 
 
-def refined_region(label_cell: Tensor, masks: Tensor) -> Tensor:
+def refined_region(label_cell: Tensor) -> Tensor:
     """Where a refined label may replace a given mask's label without doing harm.
 
-    A pixel qualifies when the refiner labelled it at its own resolution: under a finest
-    node (``label_cell == 1``, its own sub-label), or inside the cell of a leaf node of a
-    coarser level (one label for the whole ``s x s`` cell) over which the given mask is
-    uniform. A single label cannot represent a mask that changes inside the cell (a 1-px
-    leg crossing it, a boundary), so such a cell keeps the given mask; so do pixels outside
-    every node, where the refined mask is only the given mask seen at H/8.
+    Only the pixels that the refiner labelled at full resolution: the four sub-labels of a
+    finest (H/2) node (``label_cell == 1``). Everywhere else the refined mask cannot know
+    more than the given one:
+
+    * outside every node it is the coarse mask taken down to H/8 and bilinearly back up,
+      which erases every leg, antenna or tail a few pixels wide;
+    * inside the cell of a coarser leaf node (an H/8 or H/4 node none of whose children was
+      selected) it is one value for a whole 8 x 8 or 4 x 4 block: written over a body it
+      punches a blocky hole, written over a thin part it erases or widens it. Those cells
+      keep the given mask (the refiner never decoded them at the finest level).
 
     Args:
-        label_cell (Tensor): (K, T, H, W) uint8 from :meth:`VMTRefineHead.predict`.
-        masks (Tensor): (K, T, H, W) bool given masks; cells lie on the grid of side s from
-            the top-left corner, as the quadtree's.
+        label_cell (Tensor): (K, T, H, W) uint8, the ``label_cell`` of
+            :meth:`VMTRefineHead.refine` (the side in pixels of the cell whose one
+            prediction labels each pixel; 1 at the sub-labels of finest nodes).
 
     Returns:
         Tensor: (K, T, H, W) bool.
     """
-    if label_cell.shape != masks.shape:
-        raise ValueError(f'refined_region: label_cell {tuple(label_cell.shape)} and masks '
-                         f'{tuple(masks.shape)} must have one shape (K, T, H, W)')
-    region = label_cell == 1
-    height, width = masks.shape[-2:]
-    for side in torch.unique(label_cell[label_cell > 1]).tolist():
-        pad_h, pad_w = -(-height // side) * side, -(-width // side) * side
-        padded = F.pad(masks.flatten(0, 1).float(), (0, pad_w - width, 0, pad_h - height))
-        mixed = incoherent_cells(padded.bool(), side)
-        mixed = mixed.repeat_interleave(side, -2).repeat_interleave(side, -1)
-        region |= (label_cell == side) & ~mixed[..., :height, :width].view_as(masks)
-    return region
+    return label_cell == 1
 
 
 def _fit(x: Tensor, size: Tuple[int, int]) -> Tensor:

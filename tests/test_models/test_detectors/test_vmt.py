@@ -80,7 +80,7 @@ class RecordingRefineHead(nn.Module):
     def predict(self, **inputs):
         self.calls.append(inputs)
         probs = self._probs(inputs['coarse_logits'], inputs['images'])
-        return probs, torch.ones(probs.shape, dtype=torch.uint8)
+        return probs, torch.ones(probs.shape, dtype=torch.bool)
 
 
 def make_clip(num_frames, height=64, width=96, seed=0, with_gt=True):
@@ -193,7 +193,7 @@ def test_refine_masks_class_agnostic():
     assert refined.shape == coarse.shape == region.shape and refined.dtype == torch.bool
     assert confidence.shape == coarse.shape and region.dtype == torch.bool
     assert (confidence >= 0.5).all() and (confidence <= 1).all()
-    # The stand-in labels every pixel at its own resolution (label_cell 1): all refined.
+    # The stand-in labels every pixel at full resolution: all refined.
     assert region.all()
     # Backbone chunks of 2 frames, one refinement call over all 3 frames.
     call = model.refine_head.calls[-1]

@@ -338,22 +338,33 @@ def test_overfits_one_clip_beyond_the_coarse_masks():
     assert refined_biou > coarse_biou + 0.05, (coarse_biou, refined_biou)
 
 
-def test_refined_region_keeps_what_one_label_per_cell_cannot_represent():
-    """Hand case: a finest node's pixels are refined; a leaf H/8 cell over which the given
-    mask is uniform is refined; a leaf cell crossed by a 1-px leg is not (one label for the
-    cell would erase or widen the leg); pixels outside every node are not."""
-    masks = torch.zeros(1, 1, 16, 24, dtype=torch.bool)
-    masks[0, 0, 3, 8:16] = True  # a 1-px leg through the cell (0, 1) of the H/8 grid
-    masks[0, 0, 8:16, 16:24] = True  # cell (1, 2) wholly inside the mask
+def test_refined_region_is_the_finest_nodes_pixels_only():
+    """Hand case: only pixels with their own sub-label (label_cell 1) are refined. A leaf
+    H/8 or H/4 node (one value over its 8 x 8 or 4 x 4 cell) is not, even over a uniform
+    cell: written there, one confident label would punch a blocky hole into a body."""
     label_cell = torch.zeros(1, 1, 16, 24, dtype=torch.uint8)
-    label_cell[..., 0:8, 8:16] = 8  # leaf root over the leg
-    label_cell[..., 8:16, 16:24] = 8  # leaf root over a uniform cell
-    label_cell[..., 0:8, 0:8] = 4  # H/4 leaves over empty cells
+    label_cell[..., 0:8, 8:16] = 8  # leaf root
+    label_cell[..., 8:16, 16:24] = 8  # leaf root
+    label_cell[..., 0:8, 0:8] = 4  # H/4 leaves
     label_cell[..., 0:4, 4:8] = 1  # a finest node's pixels
-    region = refined_region(label_cell, masks)
-    expected = torch.zeros_like(masks)
-    expected[..., 8:16, 16:24] = True
-    expected[..., 0:8, 0:8] = True
-    assert torch.equal(region, expected)
-    with pytest.raises(ValueError, match='one shape'):
-        refined_region(label_cell[..., :8], masks)
+    label_cell[..., 9, 3] = 1
+    expected = torch.zeros(1, 1, 16, 24, dtype=torch.bool)
+    expected[..., 0:4, 4:8] = True
+    expected[..., 9, 3] = True
+    assert torch.equal(refined_region(label_cell), expected)
+
+
+def test_predict_region_covers_exactly_the_sub_labels_of_finest_nodes():
+    """predict's region = the 2 x 2 pixel blocks under the H/2 nodes, nothing else; the
+    probabilities differ from the upsampled coarse mask only inside the nodes' cells."""
+    torch.manual_seed(0)
+    head = make_head(max_nodes_per_frame=(3, 5, 7), incoherent_thr=0.0).eval()
+    inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
+    with torch.no_grad():
+        out = head(**inputs)
+        probs, region = head.predict(**inputs)
+    expected = torch.zeros(1, 2, 64, 96, dtype=torch.bool)
+    for m, t, y, x in out['nodes'][2].tolist():
+        expected[m, t, 2 * y:2 * y + 2, 2 * x:2 * x + 2] = True
+    assert region.dtype == torch.bool and torch.equal(region, expected)
+    assert len(out['nodes'][2]) == 2 * 7 and region.sum() == 2 * 7 * 4
