@@ -56,6 +56,7 @@ class RecordingRefineHead(nn.Module):
         super().__init__()
         self.scale = nn.Parameter(torch.ones(1))
         self.calls = []
+        self.given_queries = []
 
     def _probs(self, coarse_logits, images):
         up = nn.functional.interpolate(coarse_logits, size=images.shape[-2:],
@@ -72,6 +73,12 @@ class RecordingRefineHead(nn.Module):
     def pool_inst_embeds(self, masks, video_idx, f8):
         video = torch.einsum('kthw,tchw->kc', masks, f8) / masks.flatten(1).sum(1)[:, None]
         return video, video[:, None].expand(-1, masks.shape[1], -1)
+
+    given_embeddings = 'pooled'
+
+    def given_inst_embeds(self, masks, video_idx, f8, queries=None):
+        self.given_queries.append(queries)
+        return self.pool_inst_embeds(masks, video_idx, f8)
 
     @staticmethod
     def confidence(probs):
