@@ -206,8 +206,18 @@ def convert_seqformer_state_dict(
     return out, dropped
 
 
-def _check_against_config(state: Dict[str, Tensor], config: str) -> List[str]:
-    """Shape errors of ``state`` against the model of ``config``; prints what it leaves unset."""
+def check_against_config(state: Dict[str, Tensor], config: str,
+                         skip_mismatched: bool = False) -> Tuple[Dict[str, str], List[str]]:
+    """Fit ``state`` to the model ``config`` builds (in place).
+
+    Converted tensors the model does not have (e.g. SeqFormer's unused Swin ``norm0`` in a
+    config that reads stages 1-3) are removed and reported; shape mismatches are errors, or
+    removed and reported with ``skip_mismatched`` (e.g. a COCO class head for a 40-class
+    config). The model's tensors the checkpoint does not set are printed.
+
+    Returns:
+        tuple[dict, list]: removed key -> reason, and the shape errors.
+    """
     from mmengine.config import Config
 
     from mmvmt.registry import MODELS
@@ -215,14 +225,24 @@ def _check_against_config(state: Dict[str, Tensor], config: str) -> List[str]:
     register_all_modules()
     cfg = Config.fromfile(config)
     model_state = MODELS.build(cfg.model).state_dict()
-    errors = [f'{k}: converted {tuple(v.shape)}, model {tuple(model_state[k].shape)}'
-              for k, v in state.items() if k in model_state and model_state[k].shape != v.shape]
-    errors += [f'{k}: not in the model of {config}' for k in state if k not in model_state]
+    removed, errors = {}, []
+    for key in list(state):
+        if key not in model_state:
+            removed[key] = f'not in the model of {config}'
+            del state[key]
+        elif model_state[key].shape != state[key].shape:
+            message = (f'converted {tuple(state[key].shape)}, model '
+                       f'{tuple(model_state[key].shape)}')
+            if skip_mismatched:
+                removed[key] = message
+                del state[key]
+            else:
+                errors.append(f'{key}: {message}')
     unset = [k for k in model_state if k not in state]
     if unset:
         print(f'{len(unset)} tensors of the model are not in the checkpoint (they keep their '
               f'initialisation): ' + ', '.join(unset[:20]) + (' ...' if len(unset) > 20 else ''))
-    return errors
+    return removed, errors
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -230,6 +250,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('src', help="SeqFormer checkpoint (state dict under 'model')")
     parser.add_argument('dst', help='mmvmt checkpoint to write')
     parser.add_argument('--config', help='check the shapes against this config\'s model')
+    parser.add_argument('--skip-mismatched', action='store_true',
+                        help='with --config: leave out tensors whose shape does not fit '
+                        '(reported) instead of failing')
     parser.add_argument('--keep-42-classes', action='store_true',
                         help='keep all 42 rows of a YouTube-VIS class head')
     args = parser.parse_args(argv)
@@ -251,7 +274,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     for key, reason in dropped.items():
         print(f'  dropped {key}: {reason}')
     if args.config:
-        errors = _check_against_config(state, args.config)
+        removed, errors = check_against_config(state, args.config, args.skip_mismatched)
+        for key, reason in removed.items():
+            print(f'  left out {key}: {reason}')
         if errors:
             print(f'seqformer2mmvmt: {len(errors)} tensors do not fit {args.config}:\n  ' +
                   '\n  '.join(errors), file=sys.stderr)

@@ -306,7 +306,7 @@ class VideoQueryHead(DeformableDETRHead):
             if self.assigner.with_mask_cost and len(gt):
                 masks = self.coarse_mask_logits(outs['mask_params'][v], outs['mask_centers'][v],
                                                 mask_feats[v], img_sizes[v])
-            q, g = self.assigner.assign(
+            q, g = self.assigner.match(
                 cls_scores[v].detach(), bbox_preds[v].detach(), gt.labels, gt.bboxes,
                 gt.valid, None if masks is None else masks[1].detach(),
                 None if masks is None else self.mask_targets(gt.masks))
