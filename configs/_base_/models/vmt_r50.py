@@ -38,6 +38,7 @@ model = dict(
         kernel_size=1,
         out_channels=embed_dims,
         act_cfg=None,
+        bias=True,  # SeqFormer's input projections have biases (mmdet's none: GN follows)
         norm_cfg=dict(type='GN', num_groups=32),
         num_outs=num_levels),
     refine_neck=dict(

@@ -46,14 +46,19 @@ class SeqFormerCrossAttention(MultiScaleDeformableAttention):
     """
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # mmcv initialises its layers here
         self.box_output_proj = nn.Linear(self.embed_dims, self.embed_dims)
+        self._init_box_output_proj()
+
+    def _init_box_output_proj(self) -> None:
+        nn.init.xavier_uniform_(self.box_output_proj.weight)
+        nn.init.constant_(self.box_output_proj.bias, 0.0)
 
     def init_weights(self) -> None:
         """mmcv's initialisation, and xavier for the box projection (as ``output_proj``)."""
         super().init_weights()
-        nn.init.xavier_uniform_(self.box_output_proj.weight)
-        nn.init.constant_(self.box_output_proj.bias, 0.0)
+        if 'box_output_proj' in self._modules:  # mmcv's __init__ calls this before it exists
+            self._init_box_output_proj()
 
     def sample(self, query: Tensor, value: Tensor, key_padding_mask: Optional[Tensor],
                reference_points: Tensor, spatial_shapes: Tensor,

@@ -32,7 +32,8 @@ def model_cfg(cfg: dict) -> dict:
         # stands in for the backbone; the test feeds its features straight to the neck
         backbone=dict(type='ResNet', depth=18, base_channels=16, out_indices=(1, 2, 3)),
         neck=dict(type='ChannelMapper', in_channels=cfg['channels'], kernel_size=1,
-                  out_channels=dims, act_cfg=None, norm_cfg=dict(type='GN', num_groups=32),
+                  out_channels=dims, act_cfg=None, bias=True,
+                  norm_cfg=dict(type='GN', num_groups=32),
                   num_outs=levels),
         num_queries=cfg['queries'],
         num_feature_levels=levels,
