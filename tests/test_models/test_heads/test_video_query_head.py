@@ -90,7 +90,7 @@ def test_keeps_mmdets_branch_names():
     head, _ = _head(num_layers=2)
     keys = set(head.state_dict())
     assert {'cls_branches.1.weight', 'reg_branches.0.0.weight', 'reg_branches.1.4.bias',
-            'controller.layers.2.weight', 'mask_branch.fuse_convs.2.weight',
+            'controller.layers.2.weight', 'mask_branch.fuse_convs.1.weight',
             'mask_branch.reduce_convs.1.weight'} <= keys
 
 
