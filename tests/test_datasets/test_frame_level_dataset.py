@@ -108,13 +108,34 @@ def test_hq_ytvis_config_epoch_has_seqformers_iterations(videos, monkeypatch, nu
         'batch 2 (drop_last=True)']
 
 
-def test_frame_level_clip_is_sampled_around_its_frame(videos):
+class _Redraw(Exception):
+    """Raised instead of mmengine's redraw of another random item."""
+
+
+def test_frame_level_clip_is_sampled_around_its_frame(videos, monkeypatch):
     cfg = Config.fromfile(osp.join(CONFIGS, '_base_', 'datasets', 'hq_ytvis.py'))
     pipeline = cfg.train_dataloader.dataset.dataset.pipeline
     dataset = FrameLevelDataset(video_dataset(videos, pipeline))
+
+    # A random crop may leave a clip without instances; SkipEmptyClip then makes mmengine
+    # draw another random item (as SeqFormer does), which is another frame. Such a draw is
+    # retried here, so every clip checked below is the one sampled around its own frame.
+    def no_redraw():
+        raise _Redraw
+
+    monkeypatch.setattr(dataset.dataset, '_rand_another', no_redraw)
+
+    def clip_of(idx):
+        for _ in range(50):
+            try:
+                return dataset[idx]
+            except _Redraw:
+                continue
+        pytest.fail(f'item {idx}: 50 clips in a row came out empty')
+
     for i in (0, 9, 16):
         v, f = dataset.frame_of(i)
-        clip = dataset[i]
+        clip = clip_of(i)
         samples = clip['data_samples']
         key = samples.key_frames_inds[0]
         assert samples[key].frame_id == f and samples[key].video_id == v + 1
