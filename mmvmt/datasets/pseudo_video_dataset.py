@@ -104,6 +104,10 @@ class PseudoVideoDataset:
     def prepare_data(self, idx: int) -> Optional[dict]:
         """Load image ``idx``, map its labels, run ``pipeline``; None if it gave None."""
         results = self.dataset[idx]
+        if 'gt_bboxes_labels' not in results:
+            raise KeyError(f'PseudoVideoDataset: image {idx} of {type(self.dataset).__name__} '
+                           'has no gt_bboxes_labels; its pipeline must load the annotations '
+                           '(LoadAnnotations(with_bbox=True, with_mask=True))')
         results['gt_bboxes_labels'] = self.label_map[
             np.asarray(results['gt_bboxes_labels'], np.int64)]
         return self.pipeline(results)

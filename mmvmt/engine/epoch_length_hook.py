@@ -47,6 +47,7 @@ class EpochLengthHook(Hook):
         batch_size = loader.batch_size or loader.batch_sampler.batch_size
         drop_last = loader.drop_last if loader.batch_size else getattr(
             loader.batch_sampler, 'drop_last', False)
+        world = get_world_size()
         print_log(f'An epoch is {len(loader)} iterations: {describe_dataset(loader.dataset)} '
-                  f'/ {get_world_size()} processes / batch {batch_size} '
+                  f'/ {world} process{"es" if world > 1 else ""} / batch {batch_size} '
                   f'(drop_last={drop_last})', 'current')

@@ -104,7 +104,8 @@ def test_hq_ytvis_config_epoch_has_seqformers_iterations(videos, monkeypatch, nu
     EpochLengthHook().before_train(FakeRunner())
     assert lines == [
         f'An epoch is {len(loader)} iterations: 17 samples of '
-        f'FrameLevelDataset(HQYTVISDataset, one per frame) / {num_gpus} processes / '
+        f'FrameLevelDataset(HQYTVISDataset, one per frame) / {num_gpus} '
+        f'process{"es" if num_gpus > 1 else ""} / '
         'batch 2 (drop_last=True)']
 
 

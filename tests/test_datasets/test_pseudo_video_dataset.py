@@ -129,6 +129,12 @@ def test_class_map_errors(tiny_coco):
     assert ok.metainfo == dict(classes=('dog', 'sedan', 'person'))
     first = ok[0]  # a.jpg: person, dog -> labels 2, 0 of our classes
     assert sorted(first['gt_bboxes_labels'].tolist()) == [0, 2]
+    unloaded = copy.deepcopy(coco)
+    unloaded['pipeline'] = [dict(type='LoadImageFromFile')]
+    with pytest.raises(KeyError, match='must load the annotations'):
+        PseudoVideoDataset(unloaded, classes=('person', 'sedan', 'dog'),
+                           class_map={'person': 'person', 'car': 'sedan', 'dog': 'dog'},
+                           pipeline=[])[0]
     never = PseudoVideoDataset(coco, classes=('person', 'sedan', 'dog'),
                                class_map={'person': 'person', 'car': 'sedan', 'dog': 'dog'},
                                pipeline=[lambda results: None], max_refetch=2)
