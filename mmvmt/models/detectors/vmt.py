@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
 from ..heads.vmt_refine_head import refined_region
+from ..heads.vmt_release_refine_head import VMTReleaseRefineHead
 
 
 @MODELS.register_module()
@@ -114,7 +115,8 @@ class VideoMaskTransfiner(BaseMOTModel):
             ``level_start_index`` (num_levels,); ``valid_ratios`` (B, num_levels, 2);
             ``f4`` (B, C, H/4, W/4) stride-4 features for the refiner.
         """
-        feats = self.neck(self.backbone(imgs))
+        backbone_feats = self.backbone(imgs)
+        feats = self.neck(backbone_feats)
         if len(feats) != self.num_levels + 1:
             raise ValueError(f'VideoMaskTransfiner (detectors/vmt.py): the neck gave '
                              f'{len(feats)} levels, expected num_levels + 1 = '
@@ -152,8 +154,15 @@ class VideoMaskTransfiner(BaseMOTModel):
                               key_padding_mask=memory_mask, spatial_shapes=spatial_shapes,
                               level_start_index=level_start_index,
                               valid_ratios=valid_ratios)
-        return dict(memory=memory, memory_mask=memory_mask, spatial_shapes=spatial_shapes,
-                    level_start_index=level_start_index, valid_ratios=valid_ratios, f4=f4)
+        out = dict(memory=memory, memory_mask=memory_mask, spatial_shapes=spatial_shapes,
+                   level_start_index=level_start_index, valid_ratios=valid_ratios, f4=f4)
+        if isinstance(self.refine_head, VMTReleaseRefineHead):
+            # the released refiner reads the raw stride-4 backbone map and, for ResNet, the
+            # stem's conv1 output (stride 2, before its norm)
+            out['backbone_f4'] = backbone_feats[0]
+            if not self.refine_head.hr_from_f4:
+                out['backbone_f2'] = self.backbone.conv1(imgs)
+        return out
 
     def extract_video_feat(self, video: Tensor,
                            img_shapes: Sequence[Tuple[int, int]]) -> Dict:
@@ -170,8 +179,9 @@ class VideoMaskTransfiner(BaseMOTModel):
         parts = [self.extract_feat(video[s:s + chunk], img_shapes[s:s + chunk])
                  for s in range(0, len(video), chunk)]
         out = dict(parts[0])
-        for key in ('memory', 'memory_mask', 'valid_ratios', 'f4'):
-            if out[key] is not None:
+        for key in ('memory', 'memory_mask', 'valid_ratios', 'f4', 'backbone_f4',
+                    'backbone_f2'):
+            if out.get(key) is not None:
                 out[key] = torch.cat([p[key] for p in parts])
         return out
 
@@ -202,6 +212,11 @@ class VideoMaskTransfiner(BaseMOTModel):
         if inputs.dim() != 5:
             raise ValueError('VideoMaskTransfiner.loss (detectors/vmt.py): inputs must be '
                              f'(N, T, C, H, W), got shape {tuple(inputs.shape)}.')
+        if isinstance(self.refine_head, VMTReleaseRefineHead):
+            raise NotImplementedError(
+                'VideoMaskTransfiner.loss (detectors/vmt.py): VMTReleaseRefineHead runs the '
+                'released checkpoints (inference); training it through the detector is not '
+                'wired (its loss needs the matched queries\' reference points and boxes).')
         num_frames = inputs.shape[1]
         imgs = inputs.flatten(0, 1)
         metas = [video[t].metainfo for video in data_samples for t in range(len(video))]
@@ -293,7 +308,11 @@ class VideoMaskTransfiner(BaseMOTModel):
         pred = self.base_head.predict(outs, video.new_tensor(self._img_scale(metas[0])))
         coarse = pred['coarse_logits'].sigmoid()
         refined = None
-        if self.with_refine and self.test_cfg.get('refine', True):
+        if isinstance(self.refine_head, VMTReleaseRefineHead) and \
+                self.test_cfg.get('refine', True):
+            refined, _ = self.refine_head.predict(
+                **self._release_refine_inputs(outs, pred, enc, video, metas[0]))
+        elif self.with_refine and self.test_cfg.get('refine', True):
             refined, _ = self.refine_head.predict(
                 coarse_logits=pred['coarse_logits'], feats=[outs['f8'], enc['f4']],
                 images=video, inst_embeds=pred['inst_embeds'],
@@ -308,6 +327,22 @@ class VideoMaskTransfiner(BaseMOTModel):
                 refined[:, t], meta, rescale)
             frame.pred_track_instances = self._instances(pred, final_t, num_preds)
         return [track_sample]
+
+    def _release_refine_inputs(self, outs: Dict, pred: Dict, enc: Dict, video: Tensor,
+                               meta: dict) -> Dict:
+        """Inputs of :class:`VMTReleaseRefineHead` for the kept predictions of one video.
+
+        The reference points are those of the last decoder layer (the previous layer's
+        boxes, as SeqFormer's ``inter_references[-2]``); points and boxes are normalised by
+        the padded input size, as the release sees its (unpadded) input.
+        """
+        scale = video.new_tensor(self._img_scale(meta))  # (x, y) padded over image size
+        refs = outs['bbox_preds'][-2][0][pred['query_inds']][..., :2]
+        return dict(coarse_logits=pred['coarse_logits'],
+                    feats=[outs['f8'], enc['backbone_f4'], enc.get('backbone_f2')],
+                    images=video, inst_embeds=pred['inst_embeds'], ref_points=refs / scale,
+                    boxes=pred['bboxes'] / scale.repeat(2),
+                    video_idx=video.new_zeros(len(pred['scores']), dtype=torch.long))
 
     def _postprocess(self, probs: Tensor, meta: dict, rescale: bool) -> Tensor:
         """(K, h', w') probabilities at any stride -> (K, h, w) bool masks of one frame."""
@@ -357,6 +392,11 @@ class VideoMaskTransfiner(BaseMOTModel):
         if not self.with_refine:
             raise RuntimeError('VideoMaskTransfiner.refine_masks (detectors/vmt.py): the '
                                'model has no refine_head.')
+        if isinstance(self.refine_head, VMTReleaseRefineHead):
+            raise NotImplementedError(
+                'VideoMaskTransfiner.refine_masks (detectors/vmt.py): VMTReleaseRefineHead '
+                'needs the base head\'s queries (reference points, boxes); query-free '
+                'refinement of given masks needs VMTRefineHead.')
         if coarse_masks.dim() != 4 or coarse_masks.shape[1:] != (frames.shape[0],
                                                                   *frames.shape[-2:]):
             raise ValueError('VideoMaskTransfiner.refine_masks (detectors/vmt.py): '
