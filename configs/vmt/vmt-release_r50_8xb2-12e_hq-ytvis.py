@@ -28,7 +28,9 @@ model = dict(
         encoder=dict(
             num_layers=3,
             layer_cfg=dict(
-                self_attn_cfg=dict(embed_dims=64, num_heads=4, dropout=0.1, batch_first=True),
+                self_attn_cfg=dict(
+                    embed_dims=64, num_heads=4, attn_drop=0.1,
+                    dropout_layer=dict(type='Dropout', drop_prob=0.1), batch_first=True),
                 ffn_cfg=dict(embed_dims=64, feedforward_channels=2048, ffn_drop=0.1)))),
     # the release keeps the 10 best (query, class) pairs of a video
     test_cfg=dict(max_per_video=10))

@@ -88,7 +88,9 @@ def infer_release_refine_cfg(state_dict: Dict[str, torch.Tensor]) -> dict:
             num_layers=len(layers),
             layer_cfg=dict(
                 self_attn_cfg=dict(embed_dims=state_dict['lay1_h.weight'].shape[0],
-                                   num_heads=4, dropout=0.1, batch_first=True),
+                                   num_heads=4, attn_drop=0.1,
+                                   dropout_layer=dict(type='Dropout', drop_prob=0.1),
+                                   batch_first=True),
                 ffn_cfg=dict(embed_dims=state_dict['lay1_h.weight'].shape[0],
                              feedforward_channels=state_dict[
                                  'encoder.layers.0.linear1.weight'].shape[0],

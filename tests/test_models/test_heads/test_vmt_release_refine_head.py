@@ -192,3 +192,23 @@ def test_inputs_are_checked():
     out = head(**inputs)
     assert out['refined_logits'].shape == (2, 1, 32, 32)
     assert out['incoherent_logits'].shape == (2, 1, 16, 16)
+
+
+@pytest.mark.parametrize('config,tag', [('vmt-release_r50_8xb2-12e_hq-ytvis.py', 'r50'),
+                                        ('vmt-release_r101_8xb2-12e_hq-ytvis.py', 'r50'),
+                                        ('vmt-release_swin-l_8xb2-12e_hq-ytvis.py', 'swin-l')])
+def test_release_configs_take_the_released_weights(config, tag):
+    """The refine head of each release config has exactly the shapes of the release's
+    refiner (R101 shares R50's) after conversion."""
+    import json
+
+    from mmengine.config import Config
+    with open(osp.join(ROOT, 'tests', 'data', 'vmt_release_refine_keys.json')) as f:
+        shapes = json.load(f)['keys'][tag]
+    conv = _converter()
+    converted, _ = conv.convert_release_refine_state_dict(
+        {k: torch.zeros(s) for k, s in shapes.items()})
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'vmt', config))
+    head = MODELS.build(cfg.model.refine_head)
+    conv.check_shapes(converted, {conv.REFINE_PREFIX + k: v.shape
+                                  for k, v in head.state_dict().items()}, config)

@@ -1,0 +1,67 @@
+"""VideoMaskTransfiner with VMTReleaseRefineHead: what the detector hands the released
+refiner, on a tiny model and a random video."""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+
+from mmvmt.registry import MODELS
+from mmvmt.utils import register_all_modules
+
+register_all_modules()
+_spec = importlib.util.spec_from_file_location(
+    '_test_vmt_shared', osp.join(osp.dirname(osp.abspath(__file__)), 'test_vmt.py'))
+_shared = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_shared)
+
+P = 8  # point channels = the tiny ResNet's stem width
+
+
+def release_model():
+    head = dict(type='VMTReleaseRefineHead', in_channels=_shared.C, f4_channels=8,
+                inst_channels=_shared.C, point_channels=P, mask_channels=8,
+                encoder=dict(num_layers=1, layer_cfg=dict(
+                    self_attn_cfg=dict(embed_dims=P, num_heads=2, batch_first=True),
+                    ffn_cfg=dict(embed_dims=P, feedforward_channels=16))))
+    model = MODELS.build(_shared.tiny_model_cfg(head))
+    model.init_weights()
+    return model.eval()
+
+
+def test_predict_hands_the_release_head_its_inputs():
+    model = release_model()
+    imgs, sample = _shared.make_clip(3, height=60, width=90, with_gt=False)
+    data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]))
+    video = data['inputs'][0]  # padded to 64 x 96
+    seen = {}
+    refine = model.refine_head.refine
+
+    def recording(**inputs):
+        seen.update(inputs)
+        return refine(**inputs)
+
+    model.refine_head.refine = recording
+    with torch.no_grad():
+        results = model(**data, mode='predict')
+        backbone = model.backbone(video)
+        stem = model.backbone.conv1(video)
+    frame = results[0].video_data_samples[0]
+    assert frame.pred_track_instances.masks.shape == (4, 60, 90)
+    f8, f4, f2 = seen['feats']
+    assert f8.shape == (3, _shared.C, 8, 12)
+    torch.testing.assert_close(f4, backbone[0])  # the raw stride-4 map, not the neck's
+    torch.testing.assert_close(f2, stem)  # conv1 before its norm
+    assert seen['ref_points'].shape == (4, 3, 2) and seen['boxes'].shape == (4, 3, 4)
+    # normalised by the padded input (64 x 96), not by the 60 x 90 image
+    assert (seen['boxes'][..., 0] <= 90 / 96 + 1e-6).all()
+    assert (seen['boxes'][..., 1] <= 60 / 64 + 1e-6).all()
+
+
+def test_training_and_query_free_refinement_are_refused():
+    model = release_model()
+    with pytest.raises(NotImplementedError, match='VMTReleaseRefineHead'):
+        model.loss(torch.zeros(1, 2, 3, 64, 96), [])
+    with pytest.raises(NotImplementedError, match='VMTRefineHead'):
+        model.refine_masks(torch.zeros(2, 3, 64, 96, dtype=torch.uint8),
+                           torch.zeros(1, 2, 64, 96, dtype=torch.bool))
