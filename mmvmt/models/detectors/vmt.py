@@ -113,7 +113,9 @@ class VideoMaskTransfiner(BaseMOTModel):
             dict: ``memory`` (B, L, C); ``memory_mask`` (B, L) bool, True at padding, or
             None when nothing is padded; ``spatial_shapes`` (num_levels, 2);
             ``level_start_index`` (num_levels,); ``valid_ratios`` (B, num_levels, 2);
-            ``f4`` (B, C, H/4, W/4) stride-4 features for the refiner.
+            ``f4`` (B, C, H/4, W/4) stride-4 features for the refiner; with
+            ``VMTReleaseRefineHead`` also ``backbone_f4``, the raw first backbone output,
+            and (ResNet) ``backbone_f2``, the stem's conv1 output.
         """
         backbone_feats = self.backbone(imgs)
         feats = self.neck(backbone_feats)
@@ -336,6 +338,10 @@ class VideoMaskTransfiner(BaseMOTModel):
         boxes, as SeqFormer's ``inter_references[-2]``); points and boxes are normalised by
         the padded input size, as the release sees its (unpadded) input.
         """
+        if len(outs['bbox_preds']) < 2:
+            raise ValueError('VideoMaskTransfiner (detectors/vmt.py): VMTReleaseRefineHead '
+                             'needs the reference points of the last decoder layer, the '
+                             'boxes of the layer before it: use at least 2 decoder layers.')
         scale = video.new_tensor(self._img_scale(meta))  # (x, y) padded over image size
         refs = outs['bbox_preds'][-2][0][pred['query_inds']][..., :2]
         return dict(coarse_logits=pred['coarse_logits'],
