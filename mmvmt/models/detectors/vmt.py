@@ -43,8 +43,9 @@ class VideoMaskTransfiner(BaseMOTModel):
         encoder (dict): Config of mmdet's ``DeformableDetrTransformerEncoder``.
         positional_encoding (dict): Config of ``SinePositionalEncoding``.
         base_head (dict): Config of the video-query head (``VideoQueryHead``).
-        refine_head (dict, optional): Config of the refinement head (``VMTRefineHead``);
-            without it the model is the base detector alone.
+        refine_head (dict, optional): Config of the refinement head (``VMTRefineHead``, or
+            ``VMTReleaseRefineHead`` to run the public release's checkpoints); without it
+            the model is the base detector alone.
         train_cfg (dict, optional): Passed to the base head (``assigner``), and
             ``refine_input``: ``'pred'`` (default) refines the base head's coarse masks of
             the queries matched to GT tracks, training both heads end to end; ``'given'``

@@ -212,3 +212,25 @@ def test_release_configs_take_the_released_weights(config, tag):
     head = MODELS.build(cfg.model.refine_head)
     conv.check_shapes(converted, {conv.REFINE_PREFIX + k: v.shape
                                   for k, v in head.state_dict().items()}, config)
+
+
+def test_loss_trains_every_parameter(fixture):
+    conv = _converter()
+    release_sd = _release_state_dict(fixture, 'swin')
+    head = MODELS.build(conv.infer_release_refine_cfg(release_sd))
+    coarse = fixture['swin_coarse_logits']
+    gt = torch.zeros(3, 2, 48, 64, dtype=torch.bool)
+    gt[:, :, 10:30, 20:50] = True
+    valid = torch.tensor([[True, True], [True, False], [False, False]])
+    losses = head.loss(coarse_logits=coarse, feats=[fixture['swin_f8'],
+                                                    fixture['swin_f4'].float(), None],
+                       images=fixture['images'].float(),
+                       inst_embeds=fixture['inst_embeds'].float(),
+                       ref_points=fixture['ref_points'].float(),
+                       boxes=fixture['boxes'].float(),
+                       video_idx=torch.zeros(3, dtype=torch.long), gt_masks=gt, valid=valid)
+    assert set(losses) == {'loss_release_mask', 'loss_release_dice',
+                           'loss_release_inc_mask', 'loss_release_inc_dice'}
+    sum(losses.values()).backward()
+    no_grad = [n for n, p in head.named_parameters() if p.grad is None or not p.grad.any()]
+    assert no_grad == []
