@@ -29,11 +29,15 @@ def release_model():
     return model.eval()
 
 
-def test_predict_hands_the_release_head_its_inputs():
+@pytest.mark.parametrize('pad', [32, 1])
+def test_predict_hands_the_release_head_its_inputs(pad):
     model = release_model()
+    model.data_preprocessor.pad_size_divisor = pad  # 1: as the release configs (unpadded)
     imgs, sample = _shared.make_clip(3, height=60, width=90, with_gt=False)
     data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]))
-    video = data['inputs'][0]  # padded to 64 x 96
+    video = data['inputs'][0]
+    pad_h, pad_w = video.shape[-2:]
+    assert (pad_h, pad_w) == ((64, 96) if pad == 32 else (60, 90))
     seen = {}
     refine = model.refine_head.refine
 
@@ -49,13 +53,13 @@ def test_predict_hands_the_release_head_its_inputs():
     frame = results[0].video_data_samples[0]
     assert frame.pred_track_instances.masks.shape == (4, 60, 90)
     f8, f4, f2 = seen['feats']
-    assert f8.shape == (3, _shared.C, 8, 12)
+    assert f8.shape == (3, _shared.C, -(-pad_h // 8), -(-pad_w // 8))
     torch.testing.assert_close(f4, backbone[0])  # the raw stride-4 map, not the neck's
     torch.testing.assert_close(f2, stem)  # conv1 before its norm
     assert seen['ref_points'].shape == (4, 3, 2) and seen['boxes'].shape == (4, 3, 4)
-    # normalised by the padded input (64 x 96), not by the 60 x 90 image
-    assert (seen['boxes'][..., 0] <= 90 / 96 + 1e-6).all()
-    assert (seen['boxes'][..., 1] <= 60 / 64 + 1e-6).all()
+    # normalised by the padded input, not by the 60 x 90 image
+    assert (seen['boxes'][..., 0] <= 90 / pad_w + 1e-6).all()
+    assert (seen['boxes'][..., 1] <= 60 / pad_h + 1e-6).all()
 
 
 def test_training_and_query_free_refinement_are_refused():
