@@ -18,6 +18,8 @@ model = dict(
     # the release runs each video unpadded (its batch is one video of equal-size frames);
     # padding to 32 would change every feature grid the refiner reads
     data_preprocessor=dict(pad_size_divisor=1),
+    # it reads the backbone's raw stride-4 output: no refine_neck
+    refine_neck=None,
     refine_head=dict(
         _delete_=True,
         type='VMTReleaseRefineHead',

@@ -3,4 +3,4 @@ _base_ = [
     '../_base_/models/vmt_r50.py', '../_base_/datasets/hq_ytvis.py',
     '../_base_/schedules/schedule_12e.py', '../_base_/default_runtime.py'
 ]
-model = dict(base_head=dict(num_classes=40))
+model = dict(bbox_head=dict(num_classes=40))

@@ -1,4 +1,4 @@
-# VMT, Swin-L (ImageNet-22k, 384), HQ-YTVIS. The neck's stride-4 input is Swin's first stage.
+# VMT, Swin-L (ImageNet-22k, 384), HQ-YTVIS. Swin's first stage (stride 4) feeds refine_neck.
 _base_ = './vmt_r50_8xb2-12e_hq-ytvis.py'
 pretrained = 'https://github.com/SwinTransformer/storage/releases/download/v1.0.0/swin_large_patch4_window12_384_22k.pth'  # noqa: E501
 model = dict(
@@ -21,7 +21,8 @@ model = dict(
         with_cp=False,
         convert_weights=True,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
-    neck=dict(in_channels=[192, 384, 768, 1536]))
+    neck=dict(in_channels=[384, 768, 1536]),
+    refine_neck=dict(in_channels=[192]))
 optim_wrapper = dict(
     paramwise_cfg=dict(
         custom_keys={
@@ -30,5 +31,5 @@ optim_wrapper = dict(
             'relative_position_bias_table': dict(decay_mult=0.),
             'norm': dict(decay_mult=0.),
             'sampling_offsets': dict(lr_mult=0.1),
-            'reference_fc': dict(lr_mult=0.1)
+            'reference_points_fc': dict(lr_mult=0.1)
         }))

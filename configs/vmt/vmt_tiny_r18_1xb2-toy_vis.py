@@ -23,12 +23,16 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=False,
         init_cfg=None),
-    # strides 4 (refiner), 8, 16 and an extra 32 (encoder)
+    num_queries=10,
+    num_feature_levels=num_levels,
+    # stride 4 to refine_neck (the refiner); 8, 16 and an extra 32 to the encoder
     neck=dict(
-        in_channels=[16, 32, 64],
+        in_channels=[32, 64],
         out_channels=embed_dims,
         norm_cfg=dict(type='GN', num_groups=16),
-        num_outs=num_levels + 1),
+        num_outs=num_levels),
+    refine_neck=dict(
+        in_channels=[16], out_channels=embed_dims, norm_cfg=dict(type='GN', num_groups=16)),
     encoder=dict(
         num_layers=1,
         layer_cfg=dict(
@@ -36,21 +40,17 @@ model = dict(
                 embed_dims=embed_dims, num_heads=4, num_levels=num_levels, num_points=4,
                 dropout=0.0),
             ffn_cfg=dict(embed_dims=embed_dims, feedforward_channels=128, ffn_drop=0.0))),
+    decoder=dict(
+        num_layers=2,
+        layer_cfg=dict(
+            self_attn_cfg=dict(embed_dims=embed_dims, num_heads=4, dropout=0.0),
+            cross_attn_cfg=dict(
+                embed_dims=embed_dims, num_heads=4, num_levels=num_levels, num_points=4,
+                dropout=0.0),
+            ffn_cfg=dict(embed_dims=embed_dims, feedforward_channels=128, ffn_drop=0.0))),
     positional_encoding=dict(num_feats=embed_dims // 2),
-    base_head=dict(
-        num_classes=3,
-        num_queries=10,
-        embed_dims=embed_dims,
-        norm_cfg=dict(type='GN', num_groups=16),
-        decoder=dict(
-            num_layers=2,
-            layer_cfg=dict(
-                self_attn_cfg=dict(embed_dims=embed_dims, num_heads=4, dropout=0.0),
-                cross_attn_cfg=dict(
-                    embed_dims=embed_dims, num_heads=4, num_levels=num_levels,
-                    num_points=4, dropout=0.0),
-                ffn_cfg=dict(
-                    embed_dims=embed_dims, feedforward_channels=128, ffn_drop=0.0)))),
+    # SeqFormer's mask branch fuses the 3 levels into 64 // 32 = 2 channels; 8 here
+    bbox_head=dict(num_classes=3, embed_dims=embed_dims, mask_dims=8),
     refine_head=dict(
         in_channels=embed_dims,
         inst_channels=embed_dims,

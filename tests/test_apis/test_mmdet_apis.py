@@ -16,7 +16,7 @@ for scope in ('none', 'mmdet'):
         register_all_modules(init_default_scope=True)
         assert DefaultScope.get_current_instance().scope_name == 'mmdet'
     model = init_track_model('configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py', device='cpu')
-    print(scope, type(model).__module__, type(model.base_head).__name__,
+    print(scope, type(model).__module__, type(model.bbox_head).__name__,
           type(model.data_preprocessor).__name__)
 '''
 

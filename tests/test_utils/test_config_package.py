@@ -59,10 +59,10 @@ def test_mmvmt_base_config_resolves_through_the_package(tmp_path, monkeypatch):
                         lambda name: str(package) if name == 'mmvmt' else original(name))
     cfg_file = tmp_path / 'user_cfg.py'
     cfg_file.write_text("_base_ = 'mmvmt::vmt/vmt_tiny_r18_1xb2-toy_vis.py'\n"
-                        'model = dict(base_head=dict(num_queries=5))\n')
+                        'model = dict(num_queries=5)\n')
     cfg = Config.fromfile(str(cfg_file))
-    assert cfg.model.type == 'VideoMaskTransfiner' and cfg.model.base_head.num_queries == 5
-    assert cfg.model.base_head.num_classes == 3  # from the mmvmt base config
+    assert cfg.model.type == 'VideoMaskTransfiner' and cfg.model.num_queries == 5
+    assert cfg.model.bbox_head.num_classes == 3  # from the mmvmt base config
 
 
 def test_editable_install_path_falls_back_to_the_imported_package():

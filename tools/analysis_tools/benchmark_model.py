@@ -25,6 +25,7 @@ import time
 from typing import Dict
 
 import torch
+from mmdet.structures import DetDataSample
 from mmengine.config import DictAction
 
 
@@ -111,20 +112,20 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
     video = torch.zeros(num_frames, 3, pad_h, pad_w)
     video[..., :height, :width] = torch.randn(num_frames, 3, height, width, generator=gen)
     video = video.to(device)
-    img_shapes = [(height, width)] * num_frames
     meta = dict(img_shape=(height, width), batch_input_shape=(pad_h, pad_w))
+    frames = [DetDataSample(metainfo=meta) for _ in range(num_frames)]
 
     def base() -> Dict:
-        enc = model.extract_video_feat(video, img_shapes)
-        outs = model._decode(enc, num_frames)
-        pred = model.base_head.predict(outs, video.new_tensor(model._img_scale(meta)))
-        return dict(enc=enc, outs=outs, pred=pred)
+        enc = model.extract_video_feat(video, frames)
+        outs, f8, mask_feats = model._decode(enc, num_frames)
+        pred = model.bbox_head.predict(outs, mask_feats, model._img_size(meta, video.device))
+        return dict(enc=enc, f8=f8, pred=pred)
 
     def refine(state: Dict) -> Dict:
-        pred, outs, enc = state['pred'], state['outs'], state['enc']
+        pred, f8, enc = state['pred'], state['f8'], state['enc']
         video_idx = torch.zeros(len(pred['scores']), dtype=torch.long, device=device)
         return model.refine_head(coarse_logits=pred['coarse_logits'],
-                                 feats=[outs['f8'], enc['f4']], images=video,
+                                 feats=[f8, enc['f4']], images=video,
                                  inst_embeds=pred['inst_embeds'], video_idx=video_idx)
 
     def sync() -> None:

@@ -1,8 +1,11 @@
-# Video Mask Transfiner, ResNet-50 (Ke et al., ECCV 2022; base detector as SeqFormer).
-# Data flow: ResNet -> ChannelMapper (stride 4 for the refiner; strides 8..64 for the
-# encoder) -> 6-layer deformable encoder per frame -> VideoQueryHead (300 video-level
-# queries, 6 decoder layers of per-frame box queries) -> VMTRefineHead (3D incoherent
-# quadtrees, refinement transformer of 3 layers, hidden 64, 4 heads).
+# Video Mask Transfiner, ResNet-50 (Ke et al., ECCV 2022; base detector: SeqFormer, parameter
+# for parameter). Data flow: ResNet -> stride 4 to refine_neck (the refiner); strides 8, 16,
+# 32 to the ChannelMapper neck (+ an extra stride-64 level) -> 6-layer deformable encoder per
+# frame (mmdet's) -> SeqFormer's 6-layer decoder (300 video-level instance queries beside
+# per-frame box queries, box refinement) -> VideoQueryHead (classes, per-frame boxes, dynamic
+# H/4 masks) -> VMTRefineHead (3D incoherent quadtrees, refinement transformer of 3 layers,
+# hidden 64, 4 heads). Names of backbone / neck / encoder / decoder / bbox_head follow mmdet's
+# Deformable DETR (box refinement), so its COCO checkpoints work as `load_from`.
 embed_dims = 256
 num_levels = 4
 num_classes = 40
@@ -17,6 +20,8 @@ model = dict(
         bgr_to_rgb=True,
         pad_size_divisor=32,
         pad_mask=True),
+    num_queries=300,
+    num_feature_levels=num_levels,
     backbone=dict(
         type='ResNet',
         depth=50,
@@ -29,12 +34,21 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
     neck=dict(
         type='ChannelMapper',
-        in_channels=[256, 512, 1024, 2048],
+        in_channels=[512, 1024, 2048],
+        kernel_size=1,
+        out_channels=embed_dims,
+        act_cfg=None,
+        bias=True,  # SeqFormer's input projections have biases (mmdet's none: GN follows)
+        norm_cfg=dict(type='GN', num_groups=32),
+        num_outs=num_levels),
+    refine_neck=dict(
+        type='ChannelMapper',
+        in_channels=[256],
         kernel_size=1,
         out_channels=embed_dims,
         act_cfg=None,
         norm_cfg=dict(type='GN', num_groups=32),
-        num_outs=num_levels + 1),
+        num_outs=1),
     encoder=dict(
         num_layers=6,
         layer_cfg=dict(
@@ -43,28 +57,29 @@ model = dict(
                 batch_first=True),
             ffn_cfg=dict(
                 embed_dims=embed_dims, feedforward_channels=1024, ffn_drop=0.1))),
+    decoder=dict(
+        num_layers=6,
+        layer_cfg=dict(
+            self_attn_cfg=dict(
+                embed_dims=embed_dims, num_heads=8, dropout=0.1, batch_first=True),
+            cross_attn_cfg=dict(
+                embed_dims=embed_dims, num_levels=num_levels, dropout=0.1,
+                batch_first=True),
+            ffn_cfg=dict(
+                embed_dims=embed_dims, feedforward_channels=1024, ffn_drop=0.1))),
     positional_encoding=dict(num_feats=embed_dims // 2, normalize=True, offset=-0.5),
-    base_head=dict(
+    bbox_head=dict(
         type='VideoQueryHead',
         num_classes=num_classes,
-        num_queries=300,
         embed_dims=embed_dims,
-        decoder=dict(
-            num_layers=6,
-            layer_cfg=dict(
-                self_attn_cfg=dict(embed_dims=embed_dims, num_heads=8, dropout=0.1),
-                cross_attn_cfg=dict(
-                    embed_dims=embed_dims, num_levels=num_levels, dropout=0.1),
-                ffn_cfg=dict(
-                    embed_dims=embed_dims, feedforward_channels=1024, ffn_drop=0.1))),
-        mask_dims=8,
         dynamic_channels=8,
         dynamic_layers=3,
         loss_cls=dict(
             type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=2.0),
         loss_bbox=dict(type='L1Loss', loss_weight=5.0),
         loss_iou=dict(type='GIoULoss', loss_weight=2.0),
-        loss_mask=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=2.0),
+        loss_mask=dict(
+            type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=2.0),
         loss_dice=dict(
             type='DiceLoss', use_sigmoid=True, activate=True, eps=1.0, loss_weight=5.0)),
     refine_head=dict(

@@ -13,7 +13,7 @@ optim_wrapper = dict(
         custom_keys={
             'backbone': dict(lr_mult=0.1),
             'sampling_offsets': dict(lr_mult=0.1),
-            'reference_fc': dict(lr_mult=0.1)
+            'reference_points_fc': dict(lr_mult=0.1)
         }))
 
 param_scheduler = [

@@ -1,13 +1,11 @@
-"""Video Mask Transfiner: backbone -> deformable encoder -> video-query head -> refiner."""
-from typing import Dict, Sequence, Tuple
+"""Video Mask Transfiner: backbone -> SeqFormer (Deformable DETR video detector) -> refiner."""
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmcv.ops import MultiScaleDeformableAttention
-from mmdet.models.layers import SinePositionalEncoding
-from mmdet.models.layers.transformer import DeformableDetrTransformerEncoder
-from mmdet.models.mot import BaseMOTModel
-from mmdet.structures import TrackSampleList
+from mmdet.models.detectors import DeformableDETR
+from mmdet.models.layers import DeformableDetrTransformerEncoder, SinePositionalEncoding
+from mmdet.structures import DetDataSample, TrackSampleList
 from mmdet.structures.mask import mask2bbox
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
@@ -16,17 +14,25 @@ from torch import Tensor, nn
 from mmvmt.registry import MODELS
 from ..heads.vmt_refine_head import refined_region
 from ..heads.vmt_release_refine_head import VMTReleaseRefineHead
+from ..layers.seqformer_decoder import SeqFormerTransformerDecoder
 
 
 @MODELS.register_module()
-class VideoMaskTransfiner(BaseMOTModel):
+class VideoMaskTransfiner(DeformableDETR):
     """Video Mask Transfiner (Ke et al., ECCV 2022) for video instance segmentation.
 
-    Each frame goes through the backbone, the neck (its first output, stride 4, feeds the
-    refiner; the others, from stride 8 on, feed the encoder) and mmdet's Deformable DETR
-    encoder. The base head decodes video-level instance queries over all frames' memory into
-    classes, per-frame boxes and coarse H/8 masks; the refinement head refines the coarse
-    masks of the instances in their incoherent regions up to H x W.
+    The base detector is SeqFormer (Wu et al., ECCV 2022) written as mmdet's Deformable DETR
+    with box refinement (``with_box_refine=True``, ``as_two_stage=False``): each frame goes
+    through the backbone, the neck and mmdet's deformable encoder (mmdet's
+    ``pre_transformer`` / ``forward_encoder``); SeqFormer's decoder
+    (:class:`~mmvmt.models.layers.SeqFormerTransformerDecoder`) decodes video-level instance
+    queries over all frames' memory; the ``bbox_head``
+    (:class:`~mmvmt.models.heads.VideoQueryHead`) predicts classes, per-frame boxes and
+    coarse H/4 masks. Parameter names follow mmdet's Deformable DETR, so its COCO checkpoints
+    load with ``load_from``; ``tools/model_converters/seqformer2mmvmt.py`` converts
+    SeqFormer's checkpoints. The refinement head refines the coarse masks of the instances in
+    their incoherent regions up to H x W; it reads the stride-8 features of SeqFormer's mask
+    branch and stride-4 features from the backbone's first output through ``refine_neck``.
 
     Inference on a long video is chunked: the backbone and the encoder run on
     ``test_cfg.chunk_size`` frames at a time and their memory is kept, the decoder then runs
@@ -37,16 +43,23 @@ class VideoMaskTransfiner(BaseMOTModel):
     per frame.
 
     Args:
-        backbone (dict): Backbone config (mmdet ResNet / Swin).
-        neck (dict): Neck config (ChannelMapper), ``num_outs = num_levels + 1``: a stride-4
-            level, then the encoder's levels.
+        backbone (dict): Backbone config (mmdet ResNet / Swin). With a ``refine_neck`` its
+            first output (stride 4) goes there and the others to ``neck``.
+        neck (dict): Neck config (ChannelMapper) giving the encoder's ``num_feature_levels``
+            levels from stride 8 on.
         encoder (dict): Config of mmdet's ``DeformableDetrTransformerEncoder``.
+        decoder (dict): Config of :class:`SeqFormerTransformerDecoder`.
+        bbox_head (dict): Config of the video head (``VideoQueryHead``).
         positional_encoding (dict): Config of ``SinePositionalEncoding``.
-        base_head (dict): Config of the video-query head (``VideoQueryHead``).
+        num_queries (int): Number of video-level instance queries. Defaults to 300.
+        num_feature_levels (int): Encoder levels. Defaults to 4.
+        refine_neck (dict, optional): Stride-4 feature projection for the refiner (a
+            ChannelMapper over the backbone's first output); required with ``refine_head``,
+            except with ``VMTReleaseRefineHead``, which reads the raw first output.
         refine_head (dict, optional): Config of the refinement head (``VMTRefineHead``, or
-            ``VMTReleaseRefineHead`` to run the public release's checkpoints); without it
-            the model is the base detector alone.
-        train_cfg (dict, optional): Passed to the base head (``assigner``), and
+            ``VMTReleaseRefineHead`` to run the public VMT release's checkpoints); without
+            it the model is SeqFormer alone.
+        train_cfg (dict, optional): Passed to the ``bbox_head`` (``assigner``), and
             ``refine_input``: ``'pred'`` (default) refines the base head's coarse masks of
             the queries matched to GT tracks, training both heads end to end; ``'given'``
             refines the GT tracks' ``coarse_masks`` from the data pipeline, class-agnostic,
@@ -63,142 +76,173 @@ class VideoMaskTransfiner(BaseMOTModel):
                  backbone: ConfigType,
                  neck: ConfigType,
                  encoder: ConfigType,
+                 decoder: ConfigType,
+                 bbox_head: ConfigType,
                  positional_encoding: ConfigType,
-                 base_head: ConfigType,
+                 num_queries: int = 300,
+                 num_feature_levels: int = 4,
+                 refine_neck: OptConfigType = None,
                  refine_head: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
-        super(BaseMOTModel, self).__init__(data_preprocessor=data_preprocessor,
-                                           init_cfg=init_cfg)
-        self.train_cfg = train_cfg or {}
-        self.test_cfg = test_cfg or {}
-        self.backbone = MODELS.build(backbone)
-        self.neck = MODELS.build(neck)
-        self.positional_encoding = SinePositionalEncoding(**positional_encoding)
-        self.encoder = DeformableDetrTransformerEncoder(**encoder)
-        self.embed_dims = self.encoder.embed_dims
-        self.num_levels = encoder['layer_cfg']['self_attn_cfg']['num_levels']
-        self.level_embed = nn.Parameter(torch.zeros(self.num_levels, self.embed_dims))
-        base_head = dict(base_head, train_cfg=self.train_cfg, test_cfg=self.test_cfg)
-        self.base_head = MODELS.build(base_head)
+        super().__init__(backbone=backbone, neck=neck, encoder=encoder, decoder=decoder,
+                         bbox_head=dict(bbox_head), positional_encoding=positional_encoding,
+                         num_queries=num_queries, with_box_refine=True, as_two_stage=False,
+                         num_feature_levels=num_feature_levels, train_cfg=train_cfg or {},
+                         test_cfg=test_cfg or {}, data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.refine_neck = MODELS.build(refine_neck) if refine_neck is not None else None
         self.refine_head = MODELS.build(refine_head) if refine_head is not None else None
-        self.num_classes = self.base_head.num_classes
+        self.release_refiner = isinstance(self.refine_head, VMTReleaseRefineHead)
+        if (self.refine_head is not None and not self.release_refiner) != \
+                (self.refine_neck is not None):
+            raise ValueError('VideoMaskTransfiner (detectors/vmt.py): refine_head and '
+                             'refine_neck go together (the refiner reads the stride-4 '
+                             'features refine_neck gives); VMTReleaseRefineHead takes none '
+                             '(it reads the backbone\'s raw stride-4 output).')
+        self.num_classes = self.bbox_head.num_classes
+
+    def _init_layers(self) -> None:
+        """mmdet's Deformable DETR layers with SeqFormer's decoder."""
+        self.positional_encoding = SinePositionalEncoding(**self.positional_encoding)
+        self.encoder = DeformableDetrTransformerEncoder(**self.encoder)
+        self.decoder = SeqFormerTransformerDecoder(**self.decoder)
+        self.embed_dims = self.encoder.embed_dims
+        self.query_embedding = nn.Embedding(self.num_queries, self.embed_dims * 2)
+        self.level_embed = nn.Parameter(torch.Tensor(self.num_feature_levels, self.embed_dims))
+        self.reference_points_fc = nn.Linear(self.embed_dims, 2)
 
     @property
     def with_refine(self) -> bool:
         """bool: Whether the model has a refinement head."""
         return self.refine_head is not None
 
-    def init_weights(self) -> None:
-        """Deformable-DETR initialisation of the encoder and level embeddings."""
-        super().init_weights()
-        for p in self.encoder.parameters():
-            if p.dim() > 1:
-                nn.init.xavier_uniform_(p)
-        for m in self.encoder.modules():
-            if isinstance(m, MultiScaleDeformableAttention):
-                m.init_weights()
-        nn.init.normal_(self.level_embed)
-
     # ------------------------------------------------------------------ features
-    def extract_feat(self, imgs: Tensor, img_shapes: Sequence[Tuple[int, int]]) -> Dict:
-        """Backbone, neck and deformable encoder on a batch of frames.
+    def extract_feat(self, imgs: Tensor) -> Tuple[Tuple[Tensor, ...], Optional[Tensor]]:
+        """Backbone and necks on a batch of frames.
 
         Args:
             imgs (Tensor): (B, 3, H, W) normalised, padded frames.
-            img_shapes (Sequence[tuple]): B (h, w) image sizes before padding.
+
+        Returns:
+            tuple: the encoder's levels (B, C, h_l, w_l), strides 8 ... ; and ``f4``
+            (B, C, H/4, W/4) for the refiner (with ``VMTReleaseRefineHead`` the backbone's
+            raw first output), or None without a refiner.
+        """
+        feats = self.backbone(imgs)
+        f4 = None
+        if self.refine_neck is not None:
+            f4 = self.refine_neck(feats[:1])[0]
+            feats = feats[1:]
+        elif self.release_refiner:
+            f4, feats = feats[0], feats[1:]
+        levels = self.neck(feats)
+        if len(levels) != self.num_feature_levels:
+            raise ValueError(f'VideoMaskTransfiner (detectors/vmt.py): the neck gave '
+                             f'{len(levels)} levels, expected num_feature_levels = '
+                             f'{self.num_feature_levels}.')
+        return levels, f4
+
+    def encode(self, imgs: Tensor, frame_samples: Sequence[DetDataSample]) -> Dict:
+        """Features and deformable encoder of a batch of frames.
+
+        Args:
+            imgs (Tensor): (B, 3, H, W) normalised, padded frames.
+            frame_samples (Sequence[DetDataSample]): B frames with ``img_shape`` and
+                ``batch_input_shape`` in their metainfo.
+
+        Returns:
+            dict: as :meth:`encode_levels`.
+        """
+        levels, f4 = self.extract_feat(imgs)
+        return self.encode_levels(levels, frame_samples, f4)
+
+    def encode_levels(self, levels: Sequence[Tensor], frame_samples: Sequence[DetDataSample],
+                      f4: Optional[Tensor] = None) -> Dict:
+        """mmdet's Deformable DETR input preparation and encoder on the neck's levels.
+
+        Args:
+            levels (Sequence[Tensor]): ``num_feature_levels`` maps (B, C, h_l, w_l).
+            frame_samples (Sequence[DetDataSample]): B frames with ``img_shape`` and
+                ``batch_input_shape`` in their metainfo.
+            f4 (Tensor, optional): (B, C, H/4, W/4) stride-4 features, passed through.
 
         Returns:
             dict: ``memory`` (B, L, C); ``memory_mask`` (B, L) bool, True at padding, or
             None when nothing is padded; ``spatial_shapes`` (num_levels, 2);
             ``level_start_index`` (num_levels,); ``valid_ratios`` (B, num_levels, 2);
-            ``f4`` (B, C, H/4, W/4) stride-4 features for the refiner; with
-            ``VMTReleaseRefineHead`` also ``backbone_f4``, the raw first backbone output,
-            and (ResNet) ``backbone_f2``, the stem's conv1 output.
+            ``f4``.
         """
-        backbone_feats = self.backbone(imgs)
-        feats = self.neck(backbone_feats)
-        if len(feats) != self.num_levels + 1:
-            raise ValueError(f'VideoMaskTransfiner (detectors/vmt.py): the neck gave '
-                             f'{len(feats)} levels, expected num_levels + 1 = '
-                             f'{self.num_levels + 1} (stride 4, then the encoder levels).')
-        f4, levels = feats[0], feats[1:]
-        batch, height, width = imgs.shape[0], imgs.shape[-2], imgs.shape[-1]
-        padded = any(tuple(s[:2]) != (height, width) for s in img_shapes)
-        pad_mask = None
-        if padded:
-            pad_mask = imgs.new_ones(batch, height, width)
-            for i, (h, w) in enumerate(img_shapes):
-                pad_mask[i, :h, :w] = 0
-        flat, pos_flat, mask_flat, shapes, ratios = [], [], [], [], []
-        for lvl, feat in enumerate(levels):
-            h, w = feat.shape[-2:]
-            if padded:
-                mask = F.interpolate(pad_mask[None], size=(h, w))[0].bool()
-                pos = self.positional_encoding(mask)
-                valid_h = (~mask[:, :, 0]).sum(1).float() / h
-                valid_w = (~mask[:, 0, :]).sum(1).float() / w
-                ratios.append(torch.stack([valid_w, valid_h], -1))
-                mask_flat.append(mask.flatten(1))
-            else:
-                pos = self.positional_encoding(None, input=feat)
-                ratios.append(feat.new_ones(batch, 2))
-            flat.append(feat.flatten(2).transpose(1, 2))
-            pos_flat.append(pos.flatten(2).transpose(1, 2) + self.level_embed[lvl])
-            shapes.append((h, w))
-        spatial_shapes = torch.as_tensor(shapes, dtype=torch.long, device=imgs.device)
-        level_start_index = torch.cat([
-            spatial_shapes.new_zeros(1), spatial_shapes.prod(1).cumsum(0)[:-1]])
-        valid_ratios = torch.stack(ratios, 1)
-        memory_mask = torch.cat(mask_flat, 1) if padded else None
-        memory = self.encoder(query=torch.cat(flat, 1), query_pos=torch.cat(pos_flat, 1),
-                              key_padding_mask=memory_mask, spatial_shapes=spatial_shapes,
-                              level_start_index=level_start_index,
-                              valid_ratios=valid_ratios)
-        out = dict(memory=memory, memory_mask=memory_mask, spatial_shapes=spatial_shapes,
-                   level_start_index=level_start_index, valid_ratios=valid_ratios, f4=f4)
-        if isinstance(self.refine_head, VMTReleaseRefineHead):
-            # the released refiner reads the raw stride-4 backbone map and, for ResNet, the
-            # stem's conv1 output (stride 2, before its norm)
-            out['backbone_f4'] = backbone_feats[0]
-            if not self.refine_head.hr_from_f4:
-                out['backbone_f2'] = self.backbone.conv1(imgs)
-        return out
+        encoder_inputs, decoder_inputs = self.pre_transformer(tuple(levels),
+                                                              list(frame_samples))
+        memory = self.forward_encoder(**encoder_inputs)['memory']
+        return dict(memory=memory, f4=f4, **decoder_inputs)
 
     def extract_video_feat(self, video: Tensor,
-                           img_shapes: Sequence[Tuple[int, int]]) -> Dict:
-        """:meth:`extract_feat` on a whole video, ``test_cfg.chunk_size`` frames at a time.
+                           frame_samples: Sequence[DetDataSample]) -> Dict:
+        """:meth:`encode` on a whole video, ``test_cfg.chunk_size`` frames at a time.
 
         Args:
             video (Tensor): (T, 3, H, W) normalised, padded frames of one video.
-            img_shapes (Sequence[tuple]): T (h, w) image sizes before padding.
+            frame_samples (Sequence[DetDataSample]): the T frames' samples.
 
         Returns:
-            dict: as :meth:`extract_feat`, batch = T.
+            dict: as :meth:`encode`, B = T.
         """
         chunk = self.test_cfg.get('chunk_size') or len(video)
-        parts = [self.extract_feat(video[s:s + chunk], img_shapes[s:s + chunk])
+        parts = [self.encode(video[s:s + chunk], frame_samples[s:s + chunk])
                  for s in range(0, len(video), chunk)]
         out = dict(parts[0])
-        for key in ('memory', 'memory_mask', 'valid_ratios', 'f4', 'backbone_f4',
-                    'backbone_f2'):
-            if out.get(key) is not None:
-                out[key] = torch.cat([p[key] for p in parts])
+        out['memory'] = torch.cat([p['memory'] for p in parts])
+        out['valid_ratios'] = torch.cat([p['valid_ratios'] for p in parts])
+        if out['f4'] is not None:
+            out['f4'] = torch.cat([p['f4'] for p in parts])
+        if any(p['memory_mask'] is not None for p in parts):
+            # a chunk without padding has no mask: all its tokens are valid
+            out['memory_mask'] = torch.cat([
+                p['memory_mask'] if p['memory_mask'] is not None else
+                p['memory'].new_zeros(p['memory'].shape[:2], dtype=torch.bool) for p in parts])
         return out
 
-    def _decode(self, enc: Dict, num_frames: int) -> Dict:
-        """Run the base head's decoder over the encoder outputs."""
-        return self.base_head(enc['memory'], enc['memory_mask'], enc['spatial_shapes'],
-                              enc['level_start_index'], enc['valid_ratios'], num_frames)
+    def _decode(self, enc: Dict, num_frames: int) -> Tuple[Dict, Tensor, Tensor]:
+        """SeqFormer's decoder, the head's predictions and the mask branch.
+
+        Returns:
+            tuple: the head's per-layer outputs (:meth:`VideoQueryHead.forward`), the fused
+            stride-8 features ``f8`` (B, C, h, w) and the mask features (B, D, h, w).
+        """
+        memory = enc['memory']
+        num_videos = memory.shape[0] // num_frames
+        query_pos, query = self.query_embedding.weight.split(self.embed_dims, dim=-1)
+        query_pos = query_pos[None].expand(num_videos, -1, -1)
+        query = query[None].expand(num_videos, -1, -1)
+        reference = self.reference_points_fc(query_pos).sigmoid()
+        inst_states, box_states, references = self.decoder(
+            query=query, query_pos=query_pos, value=memory,
+            key_padding_mask=enc['memory_mask'], reference_points=reference,
+            spatial_shapes=enc['spatial_shapes'],
+            level_start_index=enc['level_start_index'], valid_ratios=enc['valid_ratios'],
+            reg_branches=self.bbox_head.reg_branches, num_frames=num_frames)
+        outs = self.bbox_head(inst_states, box_states, references, num_frames)
+        branch = self.bbox_head.mask_features(memory, enc['spatial_shapes'],
+                                              enc['level_start_index'],
+                                              return_sum=self.release_refiner)
+        # the release's refiner reads the mask branch's sum before its last conv
+        f8 = branch[2] if self.release_refiner else branch[0]
+        return outs, f8, branch[1]
 
     @staticmethod
-    def _img_scale(meta: dict) -> Tuple[float, float]:
-        """Padded input size over image size, (x, y)."""
-        pad_h, pad_w = meta['batch_input_shape']
+    def _img_size(meta: dict, device: torch.device) -> Tensor:
+        """(2,) image size (w, h) before padding."""
         img_h, img_w = meta['img_shape'][:2]
-        return pad_w / img_w, pad_h / img_h
+        return torch.tensor([img_w, img_h], dtype=torch.float32, device=device)
+
+    def _forward(self, *args, **kwargs):
+        """Tensor mode is not defined for a video model."""
+        raise NotImplementedError('VideoMaskTransfiner (detectors/vmt.py): use mode="loss" '
+                                  'or mode="predict".')
 
     # ------------------------------------------------------------------ training
     def loss(self, inputs: Tensor, data_samples: TrackSampleList, **kwargs) -> Dict:
@@ -215,27 +259,27 @@ class VideoMaskTransfiner(BaseMOTModel):
         if inputs.dim() != 5:
             raise ValueError('VideoMaskTransfiner.loss (detectors/vmt.py): inputs must be '
                              f'(N, T, C, H, W), got shape {tuple(inputs.shape)}.')
-        if isinstance(self.refine_head, VMTReleaseRefineHead):
+        if self.release_refiner:
             raise NotImplementedError(
                 'VideoMaskTransfiner.loss (detectors/vmt.py): VMTReleaseRefineHead runs the '
                 'released checkpoints (inference); training it through the detector is not '
                 'wired (its loss needs the matched queries\' reference points and boxes).')
         num_frames = inputs.shape[1]
         imgs = inputs.flatten(0, 1)
-        metas = [video[t].metainfo for video in data_samples for t in range(len(video))]
-        enc = self.extract_feat(imgs, [m['img_shape'] for m in metas])
-        batch_gts = self.base_head.preprocess_gt(data_samples)
+        frames = [video[t] for video in data_samples for t in range(len(video))]
+        enc = self.encode(imgs, frames)
+        batch_gts = self.bbox_head.preprocess_gt(data_samples)
         if self.train_cfg.get('refine_input', 'pred') == 'given':
             return self._loss_refine_given(enc, imgs, batch_gts, data_samples)
-        outs = self._decode(enc, num_frames)
-        img_scales = imgs.new_tensor([self._img_scale(video[0].metainfo)
-                                      for video in data_samples])
-        losses, matched = self.base_head.loss(outs, batch_gts, img_scales)
+        outs, f8, mask_feats = self._decode(enc, num_frames)
+        img_sizes = torch.stack([self._img_size(video[0].metainfo, imgs.device)
+                                 for video in data_samples])
+        losses, matched = self.bbox_head.loss(outs, mask_feats, batch_gts, img_sizes)
         if self.with_refine:
             # Every frame of a clip is annotated; where a track is absent its target is
             # the empty mask, which the refiner must learn too.
             losses.update(self.refine_head.loss(
-                coarse_logits=matched['coarse_logits'], feats=[outs['f8'], enc['f4']],
+                coarse_logits=matched['coarse_logits'], feats=[f8, enc['f4']],
                 images=imgs, inst_embeds=matched['inst_embeds'],
                 video_idx=matched['video_idx'], frame_ids=self._frame_ids(data_samples, imgs),
                 gt_masks=matched['gt_masks']))
@@ -260,7 +304,7 @@ class VideoMaskTransfiner(BaseMOTModel):
             raise KeyError("VideoMaskTransfiner (detectors/vmt.py): train_cfg.refine_input="
                            "'given' needs gt_instances.coarse_masks in every frame (see "
                            "PackVMTInputs and the mask degradation transform).")
-        f8, _ = self.base_head.mask_features(enc['memory'], enc['spatial_shapes'],
+        f8, _ = self.bbox_head.mask_features(enc['memory'], enc['spatial_shapes'],
                                              enc['level_start_index'])
         coarse = torch.cat([gt.coarse_masks for gt in batch_gts])
         video_idx = torch.cat([torch.full((len(gt),), v, dtype=torch.long, device=f8.device)
@@ -299,62 +343,71 @@ class VideoMaskTransfiner(BaseMOTModel):
             bool and ``bboxes`` (K, 4): the refined masks when the model has a refiner and
             ``test_cfg.refine`` is not False, else the coarse ones;
             ``pred_track_instances_coarse`` holds the same instances with the base head's
-            coarse masks (upsampled from H/8), for coarse-vs-refined evaluation.
+            coarse masks (SeqFormer's H/4 logits, bilinearly upsampled, > 0 where the
+            probability > ``mask_thr``), for coarse-vs-refined evaluation.
         """
         if inputs.dim() != 5 or inputs.shape[0] != 1:
             raise ValueError('VideoMaskTransfiner.predict (detectors/vmt.py): inputs must be '
                              f'(1, T, C, H, W), got shape {tuple(inputs.shape)}.')
         video, track_sample = inputs[0], data_samples[0]
-        metas = [track_sample[t].metainfo for t in range(len(track_sample))]
-        enc = self.extract_video_feat(video, [m['img_shape'] for m in metas])
-        outs = self._decode(enc, len(video))
-        pred = self.base_head.predict(outs, video.new_tensor(self._img_scale(metas[0])))
-        coarse = pred['coarse_logits'].sigmoid()
+        frames = list(track_sample.video_data_samples)
+        metas = [frame.metainfo for frame in frames]
+        enc = self.extract_video_feat(video, frames)
+        outs, f8, mask_feats = self._decode(enc, len(video))
+        pred = self.bbox_head.predict(outs, mask_feats, self._img_size(metas[0], video.device))
         refined = None
-        if isinstance(self.refine_head, VMTReleaseRefineHead) and \
-                self.test_cfg.get('refine', True):
+        if self.release_refiner and self.test_cfg.get('refine', True):
             refined, _ = self.refine_head.predict(
-                **self._release_refine_inputs(outs, pred, enc, video, metas[0]))
+                **self._release_refine_inputs(outs, pred, f8, enc, video, metas[0]))
         elif self.with_refine and self.test_cfg.get('refine', True):
             refined, _ = self.refine_head.predict(
-                coarse_logits=pred['coarse_logits'], feats=[outs['f8'], enc['f4']],
+                coarse_logits=pred['coarse_logits'], feats=[f8, enc['f4']],
                 images=video, inst_embeds=pred['inst_embeds'],
                 video_idx=video.new_zeros(len(pred['scores']), dtype=torch.long),
                 frame_ids=torch.arange(len(video), device=video.device)[None])
         num_preds = len(pred['scores'])
         for t, frame in enumerate(track_sample.video_data_samples):
             meta = metas[t]
-            coarse_t = self._postprocess(coarse[:, t], meta, rescale)
+            coarse_t = self._postprocess(pred['mask_logits'][:, t], meta, rescale, logits=True)
             frame.pred_track_instances_coarse = self._instances(pred, coarse_t, num_preds)
             final_t = coarse_t if refined is None else self._postprocess(
                 refined[:, t], meta, rescale)
             frame.pred_track_instances = self._instances(pred, final_t, num_preds)
         return [track_sample]
 
-    def _release_refine_inputs(self, outs: Dict, pred: Dict, enc: Dict, video: Tensor,
-                               meta: dict) -> Dict:
+    def _release_refine_inputs(self, outs: Dict, pred: Dict, f8: Tensor, enc: Dict,
+                               video: Tensor, meta: dict) -> Dict:
         """Inputs of :class:`VMTReleaseRefineHead` for the kept predictions of one video.
 
-        The reference points are those of the last decoder layer (the previous layer's
-        boxes, as SeqFormer's ``inter_references[-2]``); points and boxes are normalised by
-        the padded input size, as the release sees its (unpadded) input.
+        The reference points are those of the last decoder layer (SeqFormer's
+        ``inter_references[-2]``, the centres of the coarse masks); points and boxes are
+        normalised by the padded input size, as the release sees its (unpadded) input. The
+        stride-2 map of a ResNet is its stem's conv1 output (before its norm), computed
+        here ``test_cfg.chunk_size`` frames at a time.
         """
-        if len(outs['bbox_preds']) < 2:
-            raise ValueError('VideoMaskTransfiner (detectors/vmt.py): VMTReleaseRefineHead '
-                             'needs the reference points of the last decoder layer, the '
-                             'boxes of the layer before it: use at least 2 decoder layers.')
-        scale = video.new_tensor(self._img_scale(meta))  # (x, y) padded over image size
-        refs = outs['bbox_preds'][-2][0][pred['query_inds']][..., :2]
-        return dict(coarse_logits=pred['coarse_logits'],
-                    feats=[outs['f8'], enc['backbone_f4'], enc.get('backbone_f2')],
-                    images=video, inst_embeds=pred['inst_embeds'], ref_points=refs / scale,
-                    boxes=pred['bboxes'] / scale.repeat(2),
+        pad_h, pad_w = meta['batch_input_shape']
+        img_size = self._img_size(meta, video.device)
+        to_padded = img_size / img_size.new_tensor([pad_w, pad_h])
+        refs = outs['mask_centers'][-1][0][pred['query_inds']] * to_padded
+        f2 = None
+        if not self.refine_head.hr_from_f4:
+            chunk = self.test_cfg.get('chunk_size') or len(video)
+            f2 = torch.cat([self.backbone.conv1(video[s:s + chunk])
+                            for s in range(0, len(video), chunk)])
+        return dict(coarse_logits=pred['coarse_logits'], feats=[f8, enc['f4'], f2],
+                    images=video, inst_embeds=pred['inst_embeds'], ref_points=refs,
+                    boxes=pred['bboxes'] * to_padded.repeat(2),
                     video_idx=video.new_zeros(len(pred['scores']), dtype=torch.long))
 
-    def _postprocess(self, probs: Tensor, meta: dict, rescale: bool) -> Tensor:
-        """(K, h', w') probabilities at any stride -> (K, h, w) bool masks of one frame."""
+    def _postprocess(self, probs: Tensor, meta: dict, rescale: bool,
+                     logits: bool = False) -> Tensor:
+        """(K, h', w') probabilities (or logits) at any stride -> (K, h, w) bool masks of
+        one frame. Logits are interpolated as logits, as SeqFormer does."""
         pad_h, pad_w = meta['batch_input_shape']
         img_h, img_w = meta['img_shape'][:2]
+        thr = self.test_cfg.get('mask_thr', 0.5)
+        if logits:
+            thr = torch.logit(torch.tensor(thr)).item()
         probs = probs[:, None].float()
         if probs.shape[-2:] != (pad_h, pad_w):
             probs = F.interpolate(probs, size=(pad_h, pad_w), mode='bilinear',
@@ -363,7 +416,7 @@ class VideoMaskTransfiner(BaseMOTModel):
         if rescale and tuple(meta['ori_shape'][:2]) != (img_h, img_w):
             probs = F.interpolate(probs, size=tuple(meta['ori_shape'][:2]), mode='bilinear',
                                   align_corners=False)
-        return probs[:, 0] > self.test_cfg.get('mask_thr', 0.5)
+        return probs[:, 0] > thr
 
     @staticmethod
     def _instances(pred: Dict, masks: Tensor, num_preds: int) -> InstanceData:
@@ -399,7 +452,7 @@ class VideoMaskTransfiner(BaseMOTModel):
         if not self.with_refine:
             raise RuntimeError('VideoMaskTransfiner.refine_masks (detectors/vmt.py): the '
                                'model has no refine_head.')
-        if isinstance(self.refine_head, VMTReleaseRefineHead):
+        if self.release_refiner:
             raise NotImplementedError(
                 'VideoMaskTransfiner.refine_masks (detectors/vmt.py): VMTReleaseRefineHead '
                 'needs the base head\'s queries (reference points, boxes); query-free '
@@ -412,8 +465,12 @@ class VideoMaskTransfiner(BaseMOTModel):
                              f'{tuple(coarse_masks.shape)}.')
         height, width = frames.shape[-2:]
         video = self.data_preprocessor(dict(inputs=[frames], data_samples=None))['inputs'][0]
-        enc = self.extract_video_feat(video, [(height, width)] * len(video))
-        f8, _ = self.base_head.mask_features(enc['memory'], enc['spatial_shapes'],
+        pad_h, pad_w = video.shape[-2:]
+        frames = [DetDataSample(metainfo=dict(img_shape=(height, width),
+                                              batch_input_shape=(pad_h, pad_w)))
+                  for _ in range(len(video))]
+        enc = self.extract_video_feat(video, frames)
+        f8, _ = self.bbox_head.mask_features(enc['memory'], enc['spatial_shapes'],
                                              enc['level_start_index'])
         coarse_masks = coarse_masks.to(video.device)
         video_idx = video.new_zeros(len(coarse_masks), dtype=torch.long)

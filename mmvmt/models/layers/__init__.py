@@ -1,4 +1,6 @@
 from .attention import PaddedAttention
+from .dynamic_conv import (aligned_bilinear, dynamic_conv_dims, dynamic_conv_param_count,
+                           dynamic_mask_logits, split_dynamic_params)
 from .dynamic_pixel_decoder import DynamicPixelDecoder, paste_node_logits, upsample_chain
 from .incoherent_detector import IncoherentDetector, gather_patches
 from .instance_guidance import InstanceGuidanceLayer
@@ -8,11 +10,17 @@ from .quadtree import (dense_to_nodes, expand_children, fg_fraction, flat_index,
                        incoherent_cells, pack_by_group, rank_in_group, topk_per_group)
 from .refinement_transformer import RefinementLayer, RefinementTransformer
 from .rgb_embedding import RGBEmbedding
+from .seqformer_decoder import (SeqFormerCrossAttention, SeqFormerDecoderLayer,
+                                SeqFormerTransformerDecoder)
+from .seqformer_mask_branch import SeqFormerMaskBranch
 
 __all__ = [
     'PaddedAttention', 'DynamicPixelDecoder', 'paste_node_logits', 'upsample_chain', 'IncoherentDetector',
     'gather_patches', 'InstanceGuidanceLayer', 'NodeAttentionLayer', 'NodeEncoder',
     'sample_points', 'sine_encoding', 'dense_to_nodes', 'expand_children', 'fg_fraction',
     'flat_index', 'incoherent_cells', 'pack_by_group', 'rank_in_group', 'topk_per_group',
-    'RefinementLayer', 'RefinementTransformer', 'RGBEmbedding'
+    'RefinementLayer', 'RefinementTransformer', 'RGBEmbedding', 'aligned_bilinear',
+    'dynamic_conv_dims', 'dynamic_conv_param_count', 'dynamic_mask_logits',
+    'split_dynamic_params', 'SeqFormerCrossAttention', 'SeqFormerDecoderLayer',
+    'SeqFormerTransformerDecoder', 'SeqFormerMaskBranch'
 ]

@@ -1,3 +1,3 @@
-from .video_hungarian_assigner import VideoHungarianAssigner
+from .video_hungarian_assigner import VideoBBoxL1Cost, VideoGIoUCost, VideoHungarianAssigner
 
-__all__ = ['VideoHungarianAssigner']
+__all__ = ['VideoBBoxL1Cost', 'VideoGIoUCost', 'VideoHungarianAssigner']

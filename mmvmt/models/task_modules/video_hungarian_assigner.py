@@ -1,40 +1,25 @@
 """Video-level Hungarian matching between instance queries and GT tracks.
 
-Shape shorthand: N queries, G ground-truth tracks, T frames, K classes, P mask pixels per frame.
+Shape shorthand: N queries, G ground-truth tracks, T frames, K classes, h x w mask pixels.
 Boxes are (cx, cy, w, h) normalised to [0, 1] by the frame's image size.
 
-A query predicts one class for the whole video and one box (and mask) per frame, so its cost
-against a track averages the per-frame box costs over the frames where the track is present
+A query predicts one class for the whole video and one box (and mask) per frame. mmdet's
+``HungarianAssigner`` sums the match costs and solves the assignment; the class cost is
+mmdet's ``FocalLossCost``, the optional mask cost mmdet's ``DiceCost`` over the whole tube
+(its ``flatten(1)`` joins the frames). Only the box costs are video-specific: a query's box
+cost against a track averages the per-frame costs over the frames where the track is present
 (its ``valid`` frames); frames where the track is absent do not count.
 """
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
+from mmdet.models.task_modules.assigners import HungarianAssigner
+from mmdet.models.task_modules.assigners.match_cost import BaseMatchCost
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_overlaps
-from scipy.optimize import linear_sum_assignment
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmvmt.registry import TASK_UTILS
-
-
-def focal_class_cost(cls_logits: Tensor, gt_labels: Tensor, alpha: float = 0.25,
-                     gamma: float = 2.0, eps: float = 1e-12) -> Tensor:
-    """Sigmoid focal-loss classification cost, as mmdet's ``FocalLossCost``.
-
-    Args:
-        cls_logits (Tensor): Class logits of shape (N, K).
-        gt_labels (Tensor): GT labels of shape (G,), in [0, K).
-        alpha (float): Focal alpha. Defaults to 0.25.
-        gamma (float): Focal gamma. Defaults to 2.0.
-        eps (float): Added inside the logarithms. Defaults to 1e-12.
-
-    Returns:
-        Tensor: Cost of shape (N, G).
-    """
-    prob = cls_logits.sigmoid()
-    neg = -(1 - prob + eps).log() * (1 - alpha) * prob.pow(gamma)
-    pos = -(prob + eps).log() * alpha * (1 - prob).pow(gamma)
-    return pos[:, gt_labels] - neg[:, gt_labels]
 
 
 def valid_frame_mean(cost: Tensor, gt_valid: Tensor) -> Tensor:
@@ -83,33 +68,38 @@ def box_giou_cost(pred_boxes: Tensor, gt_boxes: Tensor, gt_valid: Tensor) -> Ten
     return valid_frame_mean(-giou.permute(1, 2, 0), gt_valid)
 
 
-def tube_dice_cost(mask_logits: Tensor, gt_masks: Tensor, eps: float = 1.0) -> Tensor:
-    """Dice cost between predicted and GT mask tubes (all frames together).
+@TASK_UTILS.register_module()
+class VideoBBoxL1Cost(BaseMatchCost):
+    """Per-frame L1 box cost averaged over the track's valid frames.
 
-    Args:
-        mask_logits (Tensor): (N, T, P) mask logits.
-        gt_masks (Tensor): (G, T, P) binary or soft targets.
-        eps (float): Smoothing term. Defaults to 1.0.
-
-    Returns:
-        Tensor: Cost of shape (N, G).
+    Reads ``pred_instances.bboxes`` (N, T, 4), ``gt_instances.bboxes`` (G, T, 4) and
+    ``gt_instances.valid`` (G, T); returns (N, G) times ``weight``.
     """
-    pred = mask_logits.sigmoid().flatten(1)
-    gt = gt_masks.to(pred.dtype).flatten(1)
-    inter = pred @ gt.t()
-    total = pred.sum(-1)[:, None] + gt.sum(-1)[None]
-    return 1 - (2 * inter + eps) / (total + eps)
+
+    def __call__(self, pred_instances: InstanceData, gt_instances: InstanceData,
+                 img_meta: Optional[dict] = None, **kwargs) -> Tensor:
+        return self.weight * box_l1_cost(pred_instances.bboxes, gt_instances.bboxes,
+                                         gt_instances.valid)
 
 
 @TASK_UTILS.register_module()
-class VideoHungarianAssigner:
+class VideoGIoUCost(BaseMatchCost):
+    """Per-frame negative GIoU averaged over the track's valid frames (see
+    :class:`VideoBBoxL1Cost` for the fields read)."""
+
+    def __call__(self, pred_instances: InstanceData, gt_instances: InstanceData,
+                 img_meta: Optional[dict] = None, **kwargs) -> Tensor:
+        return self.weight * box_giou_cost(pred_instances.bboxes, gt_instances.bboxes,
+                                           gt_instances.valid)
+
+
+@TASK_UTILS.register_module()
+class VideoHungarianAssigner(HungarianAssigner):
     """One-to-one matching of video-level instance queries to GT tracks.
 
     The cost of query ``n`` against track ``g`` is
     ``cls_weight * focal(n, g) + l1_weight * mean_t L1 + giou_weight * mean_t (-GIoU)
     [+ mask_weight * tube dice]``, the box means over the frames where ``g`` is present.
-    The assignment minimising the total cost is found with scipy's
-    ``linear_sum_assignment``.
 
     Args:
         cls_weight (float): Weight of the focal class cost. Defaults to 2.0.
@@ -124,23 +114,49 @@ class VideoHungarianAssigner:
     def __init__(self, *, cls_weight: float = 2.0, l1_weight: float = 5.0,
                  giou_weight: float = 2.0, mask_weight: float = 0.0, alpha: float = 0.25,
                  gamma: float = 2.0) -> None:
-        self.cls_weight = cls_weight
-        self.l1_weight = l1_weight
-        self.giou_weight = giou_weight
+        costs: List[dict] = [
+            dict(type='FocalLossCost', weight=cls_weight, alpha=alpha, gamma=gamma),
+            dict(type='VideoBBoxL1Cost', weight=l1_weight),
+            dict(type='VideoGIoUCost', weight=giou_weight)
+        ]
+        if mask_weight > 0:
+            costs.append(dict(type='DiceCost', weight=mask_weight, pred_act=True, eps=1.0))
+        super().__init__(match_costs=costs)
         self.mask_weight = mask_weight
-        self.alpha = alpha
-        self.gamma = gamma
 
     @property
     def with_mask_cost(self) -> bool:
-        """bool: Whether :meth:`assign` needs mask predictions."""
+        """bool: Whether :meth:`match` needs mask predictions."""
         return self.mask_weight > 0
+
+    def _instances(self, cls_logits: Tensor, pred_boxes: Tensor, gt_labels: Tensor,
+                   gt_boxes: Tensor, gt_valid: Tensor, mask_logits: Optional[Tensor],
+                   gt_masks: Optional[Tensor]) -> Tuple[InstanceData, InstanceData]:
+        pred = InstanceData(scores=cls_logits, bboxes=pred_boxes)
+        gt = InstanceData(labels=gt_labels, bboxes=gt_boxes, valid=gt_valid)
+        if self.with_mask_cost:
+            if mask_logits is None or gt_masks is None:
+                raise ValueError('VideoHungarianAssigner (task_modules/'
+                                 'video_hungarian_assigner.py): mask_weight > 0 needs '
+                                 'mask_logits and gt_masks.')
+            pred.masks, gt.masks = mask_logits, gt_masks
+        return pred, gt
 
     @torch.no_grad()
     def cost_matrix(self, cls_logits: Tensor, pred_boxes: Tensor, gt_labels: Tensor,
                     gt_boxes: Tensor, gt_valid: Tensor, mask_logits: Optional[Tensor] = None,
                     gt_masks: Optional[Tensor] = None) -> Tensor:
-        """Total matching cost.
+        """Total matching cost (N, G); arguments as :meth:`match`."""
+        pred, gt = self._instances(cls_logits, pred_boxes, gt_labels, gt_boxes, gt_valid,
+                                   mask_logits, gt_masks)
+        return torch.stack([cost(pred_instances=pred, gt_instances=gt)
+                            for cost in self.match_costs]).sum(0)
+
+    @torch.no_grad()
+    def match(self, cls_logits: Tensor, pred_boxes: Tensor, gt_labels: Tensor,
+              gt_boxes: Tensor, gt_valid: Tensor, mask_logits: Optional[Tensor] = None,
+              gt_masks: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """Match queries to GT tracks of one video (mmdet's :meth:`assign` underneath).
 
         Args:
             cls_logits (Tensor): (N, K) class logits of the queries.
@@ -154,40 +170,12 @@ class VideoHungarianAssigner:
             gt_masks (Tensor, optional): (G, T, h, w) GT masks at the same size.
 
         Returns:
-            Tensor: (N, G) cost.
-        """
-        cost = self.cls_weight * focal_class_cost(cls_logits, gt_labels, self.alpha,
-                                                  self.gamma)
-        cost = cost + self.l1_weight * box_l1_cost(pred_boxes, gt_boxes, gt_valid)
-        cost = cost + self.giou_weight * box_giou_cost(pred_boxes, gt_boxes, gt_valid)
-        if self.with_mask_cost:
-            if mask_logits is None or gt_masks is None:
-                raise ValueError('VideoHungarianAssigner (task_modules/'
-                                 'video_hungarian_assigner.py): mask_weight > 0 needs '
-                                 'mask_logits and gt_masks.')
-            cost = cost + self.mask_weight * tube_dice_cost(mask_logits.flatten(2),
-                                                            gt_masks.flatten(2))
-        return cost
-
-    def assign(self, cls_logits: Tensor, pred_boxes: Tensor, gt_labels: Tensor,
-               gt_boxes: Tensor, gt_valid: Tensor, mask_logits: Optional[Tensor] = None,
-               gt_masks: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
-        """Match queries to GT tracks of one video.
-
-        Args: as :meth:`cost_matrix`.
-
-        Returns:
             tuple[Tensor, Tensor]: ``(query_inds, gt_inds)``, long tensors of length
-            min(N, G) on the predictions' device; query ``query_inds[i]`` is matched to
-            track ``gt_inds[i]``, sorted by query index.
+            min(N, G); query ``query_inds[i]`` is matched to track ``gt_inds[i]``, sorted by
+            query index.
         """
-        device = cls_logits.device
-        if gt_labels.numel() == 0:
-            empty = torch.zeros(0, dtype=torch.long, device=device)
-            return empty, empty.clone()
-        cost = self.cost_matrix(cls_logits, pred_boxes, gt_labels, gt_boxes, gt_valid,
-                                mask_logits, gt_masks)
-        cost = torch.nan_to_num(cost, nan=1e8, posinf=1e8, neginf=-1e8)
-        rows, cols = linear_sum_assignment(cost.detach().cpu().numpy())
-        return (torch.as_tensor(rows, dtype=torch.long, device=device),
-                torch.as_tensor(cols, dtype=torch.long, device=device))
+        pred, gt = self._instances(cls_logits, pred_boxes, gt_labels, gt_boxes, gt_valid,
+                                   mask_logits, gt_masks)
+        gt_inds = self.assign(pred, gt).gt_inds
+        query_inds = torch.nonzero(gt_inds > 0, as_tuple=True)[0]
+        return query_inds, gt_inds[query_inds] - 1

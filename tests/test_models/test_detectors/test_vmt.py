@@ -18,8 +18,9 @@ C = 32
 
 
 def tiny_model_cfg(refine_head=None, **test_cfg):
-    """A few-channel VMT: ResNet-18 with base width 8, 2 encoder levels, 1 decoder layer."""
+    """A few-channel VMT: ResNet-18 with base width 8, 2 encoder levels, 2 decoder layers."""
     attn = dict(embed_dims=C, num_heads=4, dropout=0.0)
+    refine = refine_head is not None
     return dict(
         type='VideoMaskTransfiner',
         data_preprocessor=dict(type='TrackDataPreprocessor', mean=[123.675, 116.28, 103.53],
@@ -27,22 +28,27 @@ def tiny_model_cfg(refine_head=None, **test_cfg):
                                pad_size_divisor=32, pad_mask=True),
         backbone=dict(type='ResNet', depth=18, base_channels=8, num_stages=3,
                       strides=(1, 2, 2), dilations=(1, 1, 1),
-                      out_indices=(0, 1, 2), norm_cfg=dict(type='BN'), init_cfg=None),
-        neck=dict(type='ChannelMapper', in_channels=[8, 16, 32], kernel_size=1,
+                      out_indices=(0, 1, 2) if refine else (1, 2),
+                      norm_cfg=dict(type='BN'), init_cfg=None),
+        neck=dict(type='ChannelMapper', in_channels=[16, 32], kernel_size=1,
                   out_channels=C, act_cfg=None, norm_cfg=dict(type='GN', num_groups=8),
-                  num_outs=3),
+                  num_outs=2),
+        refine_neck=dict(type='ChannelMapper', in_channels=[8], kernel_size=1, out_channels=C,
+                         act_cfg=None, norm_cfg=dict(type='GN', num_groups=8),
+                         num_outs=1) if refine else None,
+        num_queries=5,
+        num_feature_levels=2,
         encoder=dict(num_layers=1, layer_cfg=dict(
             self_attn_cfg=dict(embed_dims=C, num_heads=4, num_levels=2, num_points=2,
                                batch_first=True),
             ffn_cfg=dict(embed_dims=C, feedforward_channels=64, ffn_drop=0.0))),
+        decoder=dict(num_layers=2, layer_cfg=dict(
+            self_attn_cfg=attn,
+            cross_attn_cfg=dict(attn, num_levels=2, num_points=2),
+            ffn_cfg=dict(embed_dims=C, feedforward_channels=64, ffn_drop=0.0))),
         positional_encoding=dict(num_feats=C // 2, normalize=True, offset=-0.5),
-        base_head=dict(type='VideoQueryHead', num_classes=3, num_queries=5, embed_dims=C,
-                       decoder=dict(num_layers=2, layer_cfg=dict(
-                           self_attn_cfg=attn,
-                           cross_attn_cfg=dict(attn, num_levels=2, num_points=2),
-                           ffn_cfg=dict(embed_dims=C, feedforward_channels=64,
-                                        ffn_drop=0.0))),
-                       norm_cfg=dict(type='GN', num_groups=8)),
+        bbox_head=dict(type='VideoQueryHead', num_classes=3, embed_dims=C, mask_dims=4,
+                       mask_levels=2),
         refine_head=refine_head,
         train_cfg=dict(assigner=dict(type='VideoHungarianAssigner')),
         test_cfg=dict(dict(chunk_size=2, max_per_video=4), **test_cfg))
@@ -269,7 +275,7 @@ def test_given_mode_passes_the_pipelines_refine_regions_as_tracks(monkeypatch):
 
     monkeypatch.setattr(model.refine_head, 'loss', record)
     model(**data, mode='loss')
-    track_ids = model.base_head.preprocess_gt(data['data_samples'])[0].instances_ids.tolist()
+    track_ids = model.bbox_head.preprocess_gt(data['data_samples'])[0].instances_ids.tolist()
     assert seen['regions'].shape[:2] == (len(track_ids), 3)
     for (track_id, t), region in expected.items():
         got = seen['regions'][track_ids.index(track_id), t]

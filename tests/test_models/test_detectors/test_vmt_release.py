@@ -24,7 +24,9 @@ def release_model():
                 encoder=dict(num_layers=1, layer_cfg=dict(
                     self_attn_cfg=dict(embed_dims=P, num_heads=2, batch_first=True),
                     ffn_cfg=dict(embed_dims=P, feedforward_channels=16))))
-    model = MODELS.build(_shared.tiny_model_cfg(head))
+    cfg = _shared.tiny_model_cfg(head)
+    cfg.pop('refine_neck', None)  # the released refiner reads the raw stride-4 map
+    model = MODELS.build(cfg)
     model.init_weights()
     return model.eval()
 

@@ -1,38 +1,62 @@
-"""VideoQueryHead on small random tensors."""
+"""VideoQueryHead (SeqFormer's head) on small random tensors, fed by SeqFormer's decoder."""
 import pytest
 import torch
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 
-from mmvmt.models.heads.video_query_head import (dynamic_conv_param_count,
-                                                 dynamic_mask_logits, relative_coords,
-                                                 split_dynamic_params)
+from mmvmt.models.layers import SeqFormerTransformerDecoder
 from mmvmt.registry import MODELS
+from mmvmt.utils import register_all_modules
 
+register_all_modules()
 C = 32
+SHAPES = ((8, 12), (4, 6))
 
 
-def _head(num_layers=2, num_queries=6, num_levels=2, **kwargs):
-    layer_cfg = dict(self_attn_cfg=dict(embed_dims=C, num_heads=4, dropout=0.0),
-                     cross_attn_cfg=dict(embed_dims=C, num_heads=4, num_levels=num_levels,
-                                         num_points=2, dropout=0.0),
-                     ffn_cfg=dict(embed_dims=C, feedforward_channels=64, ffn_drop=0.0))
-    head = MODELS.build(dict(type='VideoQueryHead', num_classes=3, num_queries=num_queries,
-                             embed_dims=C, decoder=dict(num_layers=num_layers,
-                                                        layer_cfg=layer_cfg),
-                             norm_cfg=dict(type='GN', num_groups=8), **kwargs))
+def _head(num_layers=2, **kwargs):
+    head = MODELS.build(dict(type='VideoQueryHead', num_classes=3, embed_dims=C, mask_dims=4,
+                             mask_levels=2, share_pred_layer=False,
+                             num_pred_layer=num_layers, as_two_stage=False, **kwargs))
+    decoder = SeqFormerTransformerDecoder(num_layers=num_layers, layer_cfg=dict(
+        self_attn_cfg=dict(embed_dims=C, num_heads=4, dropout=0.0),
+        cross_attn_cfg=dict(embed_dims=C, num_heads=4, num_levels=len(SHAPES), num_points=2,
+                            dropout=0.0),
+        ffn_cfg=dict(embed_dims=C, feedforward_channels=64, ffn_drop=0.0)))
     head.init_weights()
-    return head
+    for branch in head.reg_branches:  # zero at init: give the box deltas some signal
+        torch.nn.init.normal_(branch[-1].weight, std=0.1)
+    return head, decoder
 
 
-def _memory(num_frames_total, shapes=((8, 12), (4, 6))):
-    spatial_shapes = torch.tensor(shapes)
+def _memory(num_frames_total, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    spatial_shapes = torch.tensor(SHAPES)
     sizes = spatial_shapes.prod(1)
     level_start_index = torch.cat([sizes.new_zeros(1), sizes.cumsum(0)[:-1]])
-    memory = torch.randn(num_frames_total, int(sizes.sum()), C)
-    valid_ratios = torch.ones(num_frames_total, len(shapes), 2)
-    return memory, None, spatial_shapes, level_start_index, valid_ratios
+    memory = torch.randn(num_frames_total, int(sizes.sum()), C, generator=gen)
+    return dict(memory=memory, spatial_shapes=spatial_shapes,
+                level_start_index=level_start_index,
+                valid_ratios=torch.ones(num_frames_total, len(SHAPES), 2))
+
+
+def _run(head, decoder, enc, num_frames, num_queries=6):
+    """The detector's decoding: random queries -> decoder -> head, and the mask branch."""
+    gen = torch.Generator().manual_seed(1)
+    num_videos = enc['memory'].shape[0] // num_frames
+    query = torch.randn(num_videos, num_queries, C, generator=gen)
+    query_pos = torch.randn(num_videos, num_queries, C, generator=gen)
+    reference = torch.rand(num_videos, num_queries, 2, generator=gen)
+    inst, box, refs = decoder(query=query, query_pos=query_pos, value=enc['memory'],
+                              key_padding_mask=None, reference_points=reference,
+                              spatial_shapes=enc['spatial_shapes'],
+                              level_start_index=enc['level_start_index'],
+                              valid_ratios=enc['valid_ratios'],
+                              reg_branches=head.reg_branches, num_frames=num_frames)
+    outs = head(inst, box, refs, num_frames)
+    f8, mask_feats = head.mask_features(enc['memory'], enc['spatial_shapes'],
+                                        enc['level_start_index'])
+    return outs, f8, mask_feats
 
 
 def _video_sample(num_frames, height=64, width=96, seed=0):
@@ -62,71 +86,41 @@ def _video_sample(num_frames, height=64, width=96, seed=0):
     return sample
 
 
-def test_dynamic_params_split_round_trip():
-    count = dynamic_conv_param_count(10, 8, 3)
-    assert count == 10 * 8 + 8 + 8 * 8 + 8 + 8 + 1
-    params = torch.arange(float(count))
-    layers = split_dynamic_params(params, 10, 8, 3)
-    assert [tuple(w.shape) for w, _ in layers] == [(8, 10), (8, 8), (1, 8)]
-    assert torch.cat([torch.cat([w.flatten(), b]) for w, b in layers]).equal(params)
+def test_keeps_mmdets_branch_names():
+    head, _ = _head(num_layers=2)
+    keys = set(head.state_dict())
+    assert {'cls_branches.1.weight', 'reg_branches.0.0.weight', 'reg_branches.1.4.bias',
+            'controller.layers.2.weight', 'mask_branch.fuse_convs.1.weight',
+            'mask_branch.reduce_convs.1.weight'} <= keys
 
 
-def test_dynamic_mask_logits_matches_per_instance_convs():
-    """The einsum implementation equals plain per-instance conv2d calls."""
-    torch.manual_seed(0)
-    num_inst, num_frames, dims, h, w = 3, 2, 4, 5, 7
-    params = torch.randn(num_inst, dynamic_conv_param_count(dims + 2, 6, 3))
-    centers = torch.rand(num_inst, num_frames, 2)
-    feats = torch.randn(num_frames, dims, h, w)
-    scale = torch.tensor([1.2, 1.0])
-    out = dynamic_mask_logits(params, centers, feats, scale, 6, 3)
-    assert out.shape == (num_inst, num_frames, h, w)
-    rel = relative_coords(centers, h, w, scale).unflatten(-1, (h, w))
-    for m in range(num_inst):
-        for t in range(num_frames):
-            x = torch.cat([rel[m, t], feats[t]])[None]
-            for i, (weight, bias) in enumerate(split_dynamic_params(params[m], dims + 2, 6,
-                                                                    3)):
-                x = torch.conv2d(x, weight[..., None, None], bias)
-                x = torch.relu(x) if i < 2 else x
-            torch.testing.assert_close(out[m, t], x[0, 0], rtol=1e-4, atol=1e-4)
-    # Weights are per instance: changing one instance's parameters changes only its mask.
-    params2 = params.clone()
-    params2[1] += 1
-    out2 = dynamic_mask_logits(params2, centers, feats, scale, 6, 3)
-    assert torch.equal(out2[0], out[0]) and not torch.allclose(out2[1], out[1])
-
-
-def test_relative_coords_zero_at_centre():
-    rel = relative_coords(torch.tensor([[[0.5 / 4, 0.5 / 2]]]), 2, 4, torch.ones(2))
-    assert rel[0, 0, :, 0].abs().max() < 1e-6
-
-
-def test_forward_shapes_and_temporal_weights():
-    head = _head(num_layers=2)
-    for branch in head.reg_branches:  # zero at init: give the box deltas some signal
-        torch.nn.init.normal_(branch.layers[-1].weight, std=0.1)
+def test_forward_shapes():
+    head, decoder = _head(num_layers=2)
     num_videos, num_frames = 2, 3
-    outs = head(*_memory(num_videos * num_frames), num_frames=num_frames)
+    outs, f8, mask_feats = _run(head, decoder, _memory(num_videos * num_frames), num_frames)
     assert len(outs['cls_scores']) == 2
     assert outs['cls_scores'][-1].shape == (num_videos, 6, 3)
     assert outs['bbox_preds'][-1].shape == (num_videos, 6, num_frames, 4)
     assert outs['inst_embeds'][-1].shape == (num_videos, 6, C)
-    assert outs['f8'].shape == (num_videos * num_frames, C, 8, 12)
-    assert outs['mask_feats'].shape == (num_videos * num_frames, 8, 8, 12)
+    assert outs['mask_centers'][0].shape == (num_videos, 6, num_frames, 2)
+    assert f8.shape == (num_videos * num_frames, C, 8, 12)
+    assert mask_feats.shape == (num_videos * num_frames, 4, 8, 12)
     boxes = outs['bbox_preds'][-1]
     assert ((boxes > 0) & (boxes < 1)).all()
     # The boxes of different frames differ: each frame has its own box query.
     assert not torch.allclose(boxes[:, :, 0], boxes[:, :, 1])
+    # Layer l's masks are centred on its input reference: layer 1's on layer 0's boxes.
+    torch.testing.assert_close(outs['mask_centers'][1], outs['bbox_preds'][0][..., :2])
 
 
 def test_frames_of_other_videos_do_not_leak():
-    head = _head(num_layers=1).eval()
-    memory, mask, shapes, starts, ratios = _memory(4)
-    outs = head(memory, mask, shapes, starts, ratios, num_frames=2)
-    memory2 = memory.clone()
-    memory2[2:] += 1.0
-    outs2 = head(memory2, mask, shapes, starts, ratios, num_frames=2)
+    head, decoder = _head(num_layers=1)
+    head.eval(), decoder.eval()
+    enc = _memory(4)
+    outs, _, _ = _run(head, decoder, enc, num_frames=2)
+    enc['memory'] = enc['memory'].clone()
+    enc['memory'][2:] += 1.0
+    outs2, _, _ = _run(head, decoder, enc, num_frames=2)
     torch.testing.assert_close(outs['inst_embeds'][0][0], outs2['inst_embeds'][0][0])
     assert not torch.allclose(outs['inst_embeds'][0][1], outs2['inst_embeds'][0][1])
 
@@ -145,15 +139,15 @@ def test_preprocess_gt_builds_tracks_with_valid_flags():
 
 @pytest.mark.parametrize('mask_weight', [0.0, 1.0])
 def test_loss_and_gradients(mask_weight):
-    head = _head(num_layers=2, train_cfg=dict(
+    head, decoder = _head(num_layers=2, train_cfg=dict(
         assigner=dict(type='VideoHungarianAssigner', mask_weight=mask_weight)))
     num_frames = 3
-    memory, mask, shapes, starts, ratios = _memory(2 * num_frames)
-    memory.requires_grad_(True)
-    outs = head(memory, mask, shapes, starts, ratios, num_frames=num_frames)
+    enc = _memory(2 * num_frames)
+    enc['memory'].requires_grad_(True)
+    outs, _, mask_feats = _run(head, decoder, enc, num_frames)
     gts = head.preprocess_gt([_video_sample(num_frames, seed=0),
                               _video_sample(num_frames, seed=1)])
-    losses, matched = head.loss(outs, gts, torch.ones(2, 2))
+    losses, matched = head.loss(outs, mask_feats, gts, torch.tensor([[96., 64.]] * 2))
     for name in ('loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'loss_dice'):
         assert name in losses and f'd0.{name}' in losses
         assert torch.isfinite(losses[name])
@@ -167,23 +161,35 @@ def test_loss_and_gradients(mask_weight):
     assert not missing, missing
 
 
+def test_mask_targets_sample_cell_centres():
+    masks = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
+    masks[..., 2, 6] = True  # the centre of H/4 cell (0, 1)
+    masks[..., 3, 3] = True  # not a centre
+    targets = MODELS.get('VideoQueryHead').mask_targets(masks)
+    assert targets.shape == (1, 1, 2, 2)
+    assert targets[0, 0].tolist() == [[0.0, 1.0], [0.0, 0.0]]
+
+
 def test_loss_without_gt_instances():
-    head = _head(num_layers=1)
-    outs = head(*_memory(2), num_frames=2)
+    head, decoder = _head(num_layers=1)
+    outs, _, mask_feats = _run(head, decoder, _memory(2), num_frames=2)
     sample = _video_sample(2)
     for frame in sample.video_data_samples:
         frame.gt_instances = frame.gt_instances[:0]
-    losses, matched = head.loss(outs, head.preprocess_gt([sample]), torch.ones(1, 2))
+    losses, matched = head.loss(outs, mask_feats, head.preprocess_gt([sample]),
+                                torch.tensor([[96., 64.]]))
     assert all(torch.isfinite(v) for v in losses.values())
     assert matched['inst_embeds'].shape == (0, C)
 
 
 def test_predict_topk():
-    head = _head(num_layers=1, test_cfg=dict(max_per_video=4)).eval()
-    outs = head(*_memory(3), num_frames=3)
-    pred = head.predict(outs, torch.ones(2))
+    head, decoder = _head(num_layers=1, test_cfg=dict(max_per_video=4))
+    head.eval()
+    outs, _, mask_feats = _run(head, decoder, _memory(3), num_frames=3)
+    pred = head.predict(outs, mask_feats, torch.tensor([96., 64.]))
     assert pred['scores'].shape == (4,)
     assert (pred['scores'][:-1] >= pred['scores'][1:]).all()
     assert pred['coarse_logits'].shape == (4, 3, 8, 12)
+    assert pred['mask_logits'].shape == (4, 3, 16, 24)
     assert pred['inst_embeds'].shape == (4, C)
     assert ((pred['labels'] >= 0) & (pred['labels'] < 3)).all()

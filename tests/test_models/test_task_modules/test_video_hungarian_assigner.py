@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from mmvmt.models.task_modules import VideoHungarianAssigner
-from mmvmt.models.task_modules.video_hungarian_assigner import (box_giou_cost, box_l1_cost,
-                                                                focal_class_cost)
+from mmvmt.models.task_modules.video_hungarian_assigner import box_giou_cost, box_l1_cost
 from mmvmt.registry import TASK_UTILS
 
 
@@ -75,7 +74,7 @@ def test_assignment_is_optimal(num_queries, num_gts, seed):
     case = _random_case(num_queries, num_gts, 3, seed=seed)
     assigner = TASK_UTILS.build(dict(type='VideoHungarianAssigner'))
     cost = assigner.cost_matrix(*case)
-    query_inds, gt_inds = assigner.assign(*case)
+    query_inds, gt_inds = assigner.match(*case)
     assert sorted(gt_inds.tolist()) == list(range(num_gts))
     assert len(set(query_inds.tolist())) == num_gts
     best = min(sum(cost[q, g].item() for g, q in enumerate(perm))
@@ -93,22 +92,16 @@ def test_mask_cost_changes_the_assignment():
     mask_logits = torch.full((2, 2, 4, 4), -5.0)
     mask_logits[1, :, :2] = 5.0
     assigner = VideoHungarianAssigner(mask_weight=1.0)
-    query_inds, gt_inds = assigner.assign(cls_logits, pred_boxes, torch.zeros(1).long(),
+    query_inds, gt_inds = assigner.match(cls_logits, pred_boxes, torch.zeros(1).long(),
                                           gt_boxes, torch.ones(1, 2, dtype=torch.bool),
                                           mask_logits, gt_masks)
     assert query_inds.tolist() == [1] and gt_inds.tolist() == [0]
     with pytest.raises(ValueError, match='mask_logits'):
-        assigner.assign(cls_logits, pred_boxes, torch.zeros(1).long(), gt_boxes,
+        assigner.match(cls_logits, pred_boxes, torch.zeros(1).long(), gt_boxes,
                         torch.ones(1, 2, dtype=torch.bool))
 
 
 def test_no_gt():
     case = _random_case(3, 0, 2)
-    query_inds, gt_inds = VideoHungarianAssigner().assign(*case)
+    query_inds, gt_inds = VideoHungarianAssigner().match(*case)
     assert query_inds.numel() == 0 and gt_inds.numel() == 0
-
-
-def test_focal_class_cost_prefers_confident_class():
-    logits = torch.tensor([[4.0, -4.0], [-4.0, 4.0]])
-    cost = focal_class_cost(logits, torch.tensor([0, 1]))
-    assert cost[0, 0] < cost[1, 0] and cost[1, 1] < cost[0, 1]
