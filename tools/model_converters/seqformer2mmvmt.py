@@ -145,10 +145,13 @@ def _unfold_reduction_order(x: Tensor) -> Tensor:
 
 
 def detect_backbone(state_dict: Dict[str, Tensor]) -> str:
-    """'swin', 'r50' or 'r101' (others: 'resnet-<blocks>'), from the backbone's keys."""
-    if any('.body.patch_embed.' in k for k in state_dict):
-        return 'swin'
-    blocks = {k.split('.')[4] for k in state_dict
+    """'r50', 'r101', 'swin-l' (others: 'resnet-<blocks in stage 3>', 'swin-<width>'), from
+    the backbone's keys."""
+    patch = state_dict.get('detr.backbone.0.body.patch_embed.proj.weight')
+    if patch is not None:
+        width = tuple(patch.shape)[0]
+        return {192: 'swin-l'}.get(width, f'swin-{width}')
+    blocks = {k.split('.')[5] for k in state_dict
               if k.startswith('detr.backbone.0.body.layer3.')}
     return {6: 'r50', 23: 'r101'}.get(len(blocks), f'resnet-{len(blocks)}')
 
