@@ -71,3 +71,37 @@ def test_checkpoint_without_model_entry_is_refused(tmp_path):
     torch.save({'state_dict': {}}, src)
     with pytest.raises(KeyError, match='"model"'):
         conv.load_release_state_dict(str(src))
+
+
+SEQFORMER_KEYS = osp.join(ROOT, 'tests', 'data', 'seqformer', 'seqformer_keys.json')
+
+
+@pytest.mark.skipif(not osp.exists(SEQFORMER_KEYS),
+                    reason='needs the SeqFormer converter and its key list (seqformer branch)')
+@pytest.mark.parametrize('depth', ['r50', 'r101'])
+def test_full_release_state_dicts_fill_the_release_configs(depth):
+    """SeqFormer's full-size key list + the release refiner's: every key converted, every
+    tensor of the release config's model set with its shape (R50 819 source tensors,
+    51.3 M floats; R101 1074, 70.4 M: the counts of the public code)."""
+    import json
+
+    from mmengine.config import Config
+
+    from mmvmt.registry import MODELS
+    from mmvmt.utils import register_all_modules
+    register_all_modules()
+    conv = _converter()
+    with open(SEQFORMER_KEYS) as f:
+        shapes = dict(json.load(f)[depth])
+    with open(osp.join(ROOT, 'tests', 'data', 'vmt_release_refine_keys.json')) as f:
+        shapes.update(json.load(f)['keys']['r50'])
+    state_dict = {k: torch.zeros(s) for k, s in shapes.items()}
+    assert (len(state_dict), round(sum(v.numel() for v in state_dict.values()) / 1e6, 1)) == \
+        {'r50': (819, 51.3), 'r101': (1074, 70.4)}[depth]
+    converted, dropped = conv.convert_vmt_release_state_dict(state_dict)
+    assert all(reason for reason in dropped.values())
+    config = osp.join(ROOT, 'configs', 'vmt', f'vmt-release_{depth}_8xb2-12e_hq-ytvis.py')
+    model = MODELS.build(Config.fromfile(config).model)
+    expected = {k: v.shape for k, v in model.state_dict().items()}
+    conv.check_shapes(converted, expected, f'model of {config}')
+    assert set(converted) == set(expected)
