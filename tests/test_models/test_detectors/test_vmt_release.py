@@ -71,3 +71,25 @@ def test_training_and_query_free_refinement_are_refused():
     with pytest.raises(NotImplementedError, match='VMTRefineHead'):
         model.refine_masks(torch.zeros(2, 3, 64, 96, dtype=torch.uint8),
                            torch.zeros(1, 2, 64, 96, dtype=torch.bool))
+
+
+def test_f8_is_the_mask_branch_sum_before_its_last_conv():
+    """The release's refiner reads SeqFormer's ``fused_x_c``: the top-down sum of the
+    encoder levels after ``lay3`` and ``lay4`` (ReLU each), before ``dcn``."""
+    model = release_model()
+    if not hasattr(model.bbox_head, 'mask_branch'):
+        pytest.skip("needs SeqFormer's mask branch (seqformer branch)")
+    imgs, sample = _shared.make_clip(2, with_gt=False)
+    data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]))
+    video = data['inputs'][0]
+    with torch.no_grad():
+        enc = model.extract_video_feat(video, list(data['data_samples'][0]))
+        _, f8, _ = model._decode(enc, len(video))
+        branch = model.bbox_head.mask_branch
+        levels = branch.split_levels(enc['memory'], enc['spatial_shapes'],
+                                     enc['level_start_index'], branch.num_levels)
+        x = levels[-1]
+        for conv, level in zip(branch.fuse_convs[:-1], levels[-2::-1]):
+            x = level + torch.nn.functional.interpolate(torch.relu(conv(x)),
+                                                        size=level.shape[-2:])
+    torch.testing.assert_close(f8, x)
