@@ -11,14 +11,6 @@ METAFILE = osp.join(ROOT, 'configs', 'vmt', 'metafile.yml')
 
 # Configs that the converter work of issue 9 adds on other branches; they must exist once
 # merged (remove an entry when its config is on this branch).
-PENDING_FROM_OTHER_BRANCHES = {
-    'configs/seqformer/seqformer_r50_8xb2-12e_youtubevis2019.py',
-    'configs/seqformer/seqformer_r101_8xb2-12e_youtubevis2019.py',
-    'configs/seqformer/seqformer_swin-l_8xb2-12e_youtubevis2019.py',
-    'configs/vmt/vmt-release_r50_8xb2-12e_hq-ytvis.py',
-    'configs/vmt/vmt-release_r101_8xb2-12e_hq-ytvis.py',
-    'configs/vmt/vmt-release_swin-l_8xb2-12e_hq-ytvis.py',
-}
 # Published: VMT paper / release (HQ-YTVIS test AP^B, AP^M), SeqFormer (YTVIS-19 valid AP).
 PUBLISHED = {
     'vmt_r50_8xb2-12e_hq-ytvis': {'AP^B': 30.7, 'AP^M': 50.5},
@@ -74,8 +66,6 @@ def test_metafile_is_registered_and_in_openmmlab_form():
 @pytest.mark.parametrize('config', sorted({m['Config'] for m in models()}))
 def test_every_listed_config_exists_and_loads(config):
     path = osp.join(ROOT, config)
-    if not osp.isfile(path) and config in PENDING_FROM_OTHER_BRANCHES:
-        pytest.skip(f'{config}: added by another branch of issue 9 (must exist at merge)')
     cfg = Config.fromfile(path)
     assert cfg.model.type and cfg.test_dataloader.dataset.test_mode
 
@@ -86,7 +76,4 @@ def test_readme_links_exist():
     text = open(readme).read()
     for link in re.findall(r'\]\((\.{1,2}/[^)]+\.py)\)', text):
         path = osp.normpath(osp.join(osp.dirname(readme), link))
-        rel = osp.relpath(path, osp.normpath(ROOT)).replace(osp.sep, '/')
-        if not osp.isfile(path) and rel in PENDING_FROM_OTHER_BRANCHES:
-            continue
         assert osp.isfile(path), link

@@ -12,6 +12,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
+from ..heads.vmt_release_refine_head import VMTReleaseRefineHead
 from ..layers.seqformer_decoder import SeqFormerTransformerDecoder
 
 
@@ -52,9 +53,11 @@ class VideoMaskTransfiner(DeformableDETR):
         num_queries (int): Number of video-level instance queries. Defaults to 300.
         num_feature_levels (int): Encoder levels. Defaults to 4.
         refine_neck (dict, optional): Stride-4 feature projection for the refiner (a
-            ChannelMapper over the backbone's first output); required with ``refine_head``.
-        refine_head (dict, optional): Config of the refinement head (``VMTRefineHead``);
-            without it the model is SeqFormer alone.
+            ChannelMapper over the backbone's first output); required with ``refine_head``,
+            except with ``VMTReleaseRefineHead``, which reads the raw first output.
+        refine_head (dict, optional): Config of the refinement head (``VMTRefineHead``, or
+            ``VMTReleaseRefineHead`` to run the public VMT release's checkpoints); without
+            it the model is SeqFormer alone.
         train_cfg (dict, optional): Passed to the ``bbox_head`` (``assigner``), and
             ``refine_input``: ``'pred'`` (default) refines the base head's coarse masks of
             the queries matched to GT tracks, training both heads end to end; ``'given'``
@@ -83,10 +86,6 @@ class VideoMaskTransfiner(DeformableDETR):
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
-        if (refine_head is None) != (refine_neck is None):
-            raise ValueError('VideoMaskTransfiner (detectors/vmt.py): refine_head and '
-                             'refine_neck go together (the refiner reads the stride-4 '
-                             'features refine_neck gives).')
         super().__init__(backbone=backbone, neck=neck, encoder=encoder, decoder=decoder,
                          bbox_head=dict(bbox_head), positional_encoding=positional_encoding,
                          num_queries=num_queries, with_box_refine=True, as_two_stage=False,
@@ -95,6 +94,13 @@ class VideoMaskTransfiner(DeformableDETR):
                          init_cfg=init_cfg)
         self.refine_neck = MODELS.build(refine_neck) if refine_neck is not None else None
         self.refine_head = MODELS.build(refine_head) if refine_head is not None else None
+        self.release_refiner = isinstance(self.refine_head, VMTReleaseRefineHead)
+        if (self.refine_head is not None and not self.release_refiner) != \
+                (self.refine_neck is not None):
+            raise ValueError('VideoMaskTransfiner (detectors/vmt.py): refine_head and '
+                             'refine_neck go together (the refiner reads the stride-4 '
+                             'features refine_neck gives); VMTReleaseRefineHead takes none '
+                             '(it reads the backbone\'s raw stride-4 output).')
         self.num_classes = self.bbox_head.num_classes
 
     def _init_layers(self) -> None:
@@ -121,13 +127,16 @@ class VideoMaskTransfiner(DeformableDETR):
 
         Returns:
             tuple: the encoder's levels (B, C, h_l, w_l), strides 8 ... ; and ``f4``
-            (B, C, H/4, W/4) for the refiner, or None without ``refine_neck``.
+            (B, C, H/4, W/4) for the refiner (with ``VMTReleaseRefineHead`` the backbone's
+            raw first output), or None without a refiner.
         """
         feats = self.backbone(imgs)
         f4 = None
         if self.refine_neck is not None:
             f4 = self.refine_neck(feats[:1])[0]
             feats = feats[1:]
+        elif self.release_refiner:
+            f4, feats = feats[0], feats[1:]
         levels = self.neck(feats)
         if len(levels) != self.num_feature_levels:
             raise ValueError(f'VideoMaskTransfiner (detectors/vmt.py): the neck gave '
@@ -216,9 +225,12 @@ class VideoMaskTransfiner(DeformableDETR):
             level_start_index=enc['level_start_index'], valid_ratios=enc['valid_ratios'],
             reg_branches=self.bbox_head.reg_branches, num_frames=num_frames)
         outs = self.bbox_head(inst_states, box_states, references, num_frames)
-        f8, mask_feats = self.bbox_head.mask_features(memory, enc['spatial_shapes'],
-                                                      enc['level_start_index'])
-        return outs, f8, mask_feats
+        branch = self.bbox_head.mask_features(memory, enc['spatial_shapes'],
+                                              enc['level_start_index'],
+                                              return_sum=self.release_refiner)
+        # the release's refiner reads the mask branch's sum before its last conv
+        f8 = branch[2] if self.release_refiner else branch[0]
+        return outs, f8, branch[1]
 
     @staticmethod
     def _img_size(meta: dict, device: torch.device) -> Tensor:
@@ -246,6 +258,11 @@ class VideoMaskTransfiner(DeformableDETR):
         if inputs.dim() != 5:
             raise ValueError('VideoMaskTransfiner.loss (detectors/vmt.py): inputs must be '
                              f'(N, T, C, H, W), got shape {tuple(inputs.shape)}.')
+        if self.release_refiner:
+            raise NotImplementedError(
+                'VideoMaskTransfiner.loss (detectors/vmt.py): VMTReleaseRefineHead runs the '
+                'released checkpoints (inference); training it through the detector is not '
+                'wired (its loss needs the matched queries\' reference points and boxes).')
         num_frames = inputs.shape[1]
         imgs = inputs.flatten(0, 1)
         frames = [video[t] for video in data_samples for t in range(len(video))]
@@ -345,7 +362,10 @@ class VideoMaskTransfiner(DeformableDETR):
         outs, f8, mask_feats = self._decode(enc, len(video))
         pred = self.bbox_head.predict(outs, mask_feats, self._img_size(metas[0], video.device))
         refined = None
-        if self.with_refine and self.test_cfg.get('refine', True):
+        if self.release_refiner and self.test_cfg.get('refine', True):
+            refined, _ = self.refine_head.predict(
+                **self._release_refine_inputs(outs, pred, f8, enc, video, metas[0]))
+        elif self.with_refine and self.test_cfg.get('refine', True):
             refined, _ = self.refine_head.predict(
                 coarse_logits=pred['coarse_logits'], feats=[f8, enc['f4']],
                 images=video, inst_embeds=pred['inst_embeds'],
@@ -360,6 +380,30 @@ class VideoMaskTransfiner(DeformableDETR):
                 refined[:, t], meta, rescale)
             frame.pred_track_instances = self._instances(pred, final_t, num_preds)
         return [track_sample]
+
+    def _release_refine_inputs(self, outs: Dict, pred: Dict, f8: Tensor, enc: Dict,
+                               video: Tensor, meta: dict) -> Dict:
+        """Inputs of :class:`VMTReleaseRefineHead` for the kept predictions of one video.
+
+        The reference points are those of the last decoder layer (SeqFormer's
+        ``inter_references[-2]``, the centres of the coarse masks); points and boxes are
+        normalised by the padded input size, as the release sees its (unpadded) input. The
+        stride-2 map of a ResNet is its stem's conv1 output (before its norm), computed
+        here ``test_cfg.chunk_size`` frames at a time.
+        """
+        pad_h, pad_w = meta['batch_input_shape']
+        img_size = self._img_size(meta, video.device)
+        to_padded = img_size / img_size.new_tensor([pad_w, pad_h])
+        refs = outs['mask_centers'][-1][0][pred['query_inds']] * to_padded
+        f2 = None
+        if not self.refine_head.hr_from_f4:
+            chunk = self.test_cfg.get('chunk_size') or len(video)
+            f2 = torch.cat([self.backbone.conv1(video[s:s + chunk])
+                            for s in range(0, len(video), chunk)])
+        return dict(coarse_logits=pred['coarse_logits'], feats=[f8, enc['f4'], f2],
+                    images=video, inst_embeds=pred['inst_embeds'], ref_points=refs,
+                    boxes=pred['bboxes'] * to_padded.repeat(2),
+                    video_idx=video.new_zeros(len(pred['scores']), dtype=torch.long))
 
     def _postprocess(self, probs: Tensor, meta: dict, rescale: bool,
                      logits: bool = False) -> Tensor:
@@ -416,6 +460,11 @@ class VideoMaskTransfiner(DeformableDETR):
         if not self.with_refine:
             raise RuntimeError('VideoMaskTransfiner.refine_masks (detectors/vmt.py): the '
                                'model has no refine_head.')
+        if self.release_refiner:
+            raise NotImplementedError(
+                'VideoMaskTransfiner.refine_masks (detectors/vmt.py): VMTReleaseRefineHead '
+                'needs the base head\'s queries (reference points, boxes); query-free '
+                'refinement of given masks needs VMTRefineHead.')
         if coarse_masks.dim() != 4 or coarse_masks.shape[1:] != (frames.shape[0],
                                                                   *frames.shape[-2:]):
             raise ValueError('VideoMaskTransfiner.refine_masks (detectors/vmt.py): '

@@ -1,4 +1,5 @@
 from .video_query_head import VideoQueryHead
 from .vmt_refine_head import VMTRefineHead, refined_region
+from .vmt_release_refine_head import VMTReleaseRefineHead
 
-__all__ = ['VideoQueryHead', 'VMTRefineHead', 'refined_region']
+__all__ = ['VideoQueryHead', 'VMTRefineHead', 'refined_region', 'VMTReleaseRefineHead']

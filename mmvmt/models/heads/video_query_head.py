@@ -123,8 +123,8 @@ class VideoQueryHead(DeformableDETRHead):
         self.mask_branch.init_weights()
 
     # ------------------------------------------------------------------ forward
-    def mask_features(self, memory: Tensor, spatial_shapes: Tensor,
-                      level_start_index: Tensor) -> Tuple[Tensor, Tensor]:
+    def mask_features(self, memory: Tensor, spatial_shapes: Tensor, level_start_index: Tensor,
+                      return_sum: bool = False) -> Tuple[Tensor, ...]:
         """SeqFormer's mask branch over the encoder memory.
 
         Args:
@@ -135,11 +135,13 @@ class VideoQueryHead(DeformableDETRHead):
 
         Returns:
             tuple[Tensor, Tensor]: ``fused`` (B, C, h, w), the fused stride-8 features
-            (the refinement head's H/8 features), and ``mask_feats`` (B, D, h, w).
+            (the refinement head's H/8 features), and ``mask_feats`` (B, D, h, w); with
+            ``return_sum`` also the sum before the last fuse conv (B, C, h, w), what the VMT
+            release's refiner reads (:meth:`SeqFormerMaskBranch.forward`).
         """
         levels = SeqFormerMaskBranch.split_levels(memory, spatial_shapes, level_start_index,
                                                   self.mask_levels)
-        return self.mask_branch(levels)
+        return self.mask_branch(levels, return_sum=return_sum)
 
     def forward(self, inst_states: Sequence[Tensor], box_states: Sequence[Tensor],
                 references: Sequence[Tensor], num_frames: int) -> Dict[str, List[Tensor]]:

@@ -44,7 +44,7 @@ class SeqFormerMaskBranch(nn.Module):
                 nn.init.kaiming_uniform_(m.weight, a=1)
                 nn.init.constant_(m.bias, 0)
 
-    def forward(self, levels: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+    def forward(self, levels: Sequence[Tensor], return_sum: bool = False) -> Tuple[Tensor, ...]:
         """Fuse the levels.
 
         Args:
@@ -53,18 +53,20 @@ class SeqFormerMaskBranch(nn.Module):
 
         Returns:
             tuple[Tensor, Tensor]: ``fused`` (B, C, h_0, w_0), the fused stride-8 features
-            (what the refinement head reads at H/8), and ``mask_feats`` (B, D, h_0, w_0).
+            (what the refinement head reads at H/8), and ``mask_feats`` (B, D, h_0, w_0);
+            with ``return_sum`` also the top-down sum before the last fuse conv (B, C, h_0,
+            w_0) (SeqFormer's ``fused_x_c``, what the VMT release's refiner reads).
         """
         levels = list(levels)[:self.num_levels]
-        x = None
+        x = summed = None
         for conv, level in zip(self.fuse_convs, reversed(levels)):
-            x = level if x is None else level + F.interpolate(x, size=level.shape[-2:],
-                                                              mode='nearest')
+            x = summed = level if x is None else level + F.interpolate(
+                x, size=level.shape[-2:], mode='nearest')
             x = F.relu(conv(x))
         fused = x
         for conv in self.reduce_convs:
             x = F.relu(conv(x))
-        return fused, x
+        return (fused, x, summed) if return_sum else (fused, x)
 
     @staticmethod
     def split_levels(memory: Tensor, spatial_shapes: Tensor,
