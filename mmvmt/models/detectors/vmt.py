@@ -1,5 +1,5 @@
 """Video Mask Transfiner: backbone -> SeqFormer (Deformable DETR video detector) -> refiner."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
