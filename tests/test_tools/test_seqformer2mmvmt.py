@@ -123,3 +123,19 @@ def test_swin_patch_merging_order_matches_mmdet():
                            'reduction.weight': _unfold_reduction_order(reduction)})
     out, _ = merge(x.flatten(1, 2), (h, w))
     torch.testing.assert_close(out, expected.flatten(1, 2))
+
+
+def test_check_against_config_reports_extra_and_mismatched(capsys):
+    from seqformer2mmvmt import check_against_config
+    config = str(ROOT / 'configs' / 'seqformer' / 'seqformer_r50_8xb2-12e_youtubevis2019.py')
+    state = {'query_embedding.weight': torch.zeros(300, 512),
+             'bbox_head.cls_branches.0.weight': torch.zeros(91, 256),
+             'backbone.norm0.weight': torch.zeros(192)}
+    removed, errors = check_against_config(dict(state), config)
+    assert removed == {'backbone.norm0.weight': f'not in the model of {config}'}
+    assert errors == ['bbox_head.cls_branches.0.weight: converted (91, 256), model (40, 256)']
+    assert 'tensors of the model are not in the checkpoint' in capsys.readouterr().out
+    fitted = dict(state)
+    removed, errors = check_against_config(fitted, config, skip_mismatched=True)
+    assert errors == [] and set(fitted) == {'query_embedding.weight'}
+    assert 'bbox_head.cls_branches.0.weight' in removed

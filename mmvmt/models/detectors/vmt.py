@@ -1,5 +1,5 @@
 """Video Mask Transfiner: backbone -> SeqFormer (Deformable DETR video detector) -> refiner."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -110,7 +110,9 @@ class VideoMaskTransfiner(DeformableDETR):
         self.decoder = SeqFormerTransformerDecoder(**self.decoder)
         self.embed_dims = self.encoder.embed_dims
         self.query_embedding = nn.Embedding(self.num_queries, self.embed_dims * 2)
-        self.level_embed = nn.Parameter(torch.Tensor(self.num_feature_levels, self.embed_dims))
+        # zeros, not mmdet's uninitialised memory: a model used without init_weights (e.g.
+        # an inferencer without weights) must not compute on garbage
+        self.level_embed = nn.Parameter(torch.zeros(self.num_feature_levels, self.embed_dims))
         self.reference_points_fc = nn.Linear(self.embed_dims, 2)
 
     @property

@@ -22,7 +22,6 @@ SeqFormer), giving H/8 logits that are upsampled to H/4 with ``aligned_bilinear`
 from typing import Dict, List, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmdet.models.dense_heads import DeformableDETRHead
 from mmdet.models.layers.transformer import MLP, inverse_sigmoid
 from mmdet.structures import TrackSampleList
