@@ -6,11 +6,12 @@ size of the frames the model gets (equal unless a frame pipeline resizes).
 
 The rule ("first, do no harm"): a pixel takes the refiner's label only where
 
-1. the refiner refined it: inside the cells of the quadtree nodes it labelled at the
-   pixel's resolution (the ``region`` of ``refine_masks``). Outside its nodes the refiner's
+1. the refiner refined it: the pixel has its own label from a finest (H/2) quadtree node
+   (the ``region`` of ``refine_masks``, at full resolution). Outside its nodes the refiner's
    mask is the coarse mask taken down to H/8 and back up, which would erase every leg,
-   antenna or tail a few pixels wide; inside the cell of a coarse leaf node over which the
-   coarse mask is not uniform one label cannot represent the mask either;
+   antenna or tail a few pixels wide; under an H/8 or H/4 node whose children were not
+   refined it is one value for a whole 8 x 8 or 4 x 4 block, which would punch blocky
+   holes into bodies or cut thin parts. Both keep the coarse label;
 2. its confidence ``max(p, 1 - p)`` is greater than ``conf_thr`` (0.65, the paper's):
    where the refiner is unsure, the annotator's label is kept;
 3. the track is present in that frame (its coarse mask is not empty), and the corrected

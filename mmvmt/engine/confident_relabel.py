@@ -6,9 +6,10 @@ Given a track's coarse mask, the refiner's mask, its per-pixel confidence (the p
 of the refiner's label, ``max(p, 1 - p)``) and the refined region, a pixel takes the
 refiner's label if and only if
 
-1. it lies in the refined region: the pixels the refiner actually labelled at their own
-   resolution. Elsewhere the refiner's mask is the coarse mask taken down to H/8 and back
-   up, which erases every part a few pixels wide; a label there says nothing new;
+1. it lies in the refined region: the pixels the refiner actually labelled at full
+   resolution (the sub-labels of its finest nodes). Elsewhere the refiner's mask is the
+   coarse mask taken down to H/8 and back up, which erases every part a few pixels wide, or
+   one value over a whole 8 x 8 / 4 x 4 cell; a label there says nothing new;
 2. the confidence is strictly greater than the threshold (0.65 in the paper): where the
    refiner is unsure, the annotator's label is the better guess.
 

@@ -63,3 +63,81 @@ def test_conf_thr_and_shapes_are_checked(model):
         correct_video_masks(model, frames, coarse_with_legs(), conf_thr=0.3)
     with pytest.raises(ValueError, match='T = 3'):
         correct_video_masks(model, frames, coarse_with_legs(num_frames=2))
+
+
+class FakeRefiner:
+    """refine_masks with a fixed answer: ``refined`` (K, T, h, w) bool, ``confidence`` and
+    ``region``, whatever the frames; the rule alone decides what changes."""
+
+    def __init__(self, refined_fn, confidence=0.99, region_fn=None):
+        self.refined_fn, self.confidence, self.region_fn = refined_fn, confidence, region_fn
+
+    def refine_masks(self, frames, coarse):
+        refined = self.refined_fn(coarse)
+        confidence = torch.full(coarse.shape, float(self.confidence))
+        return refined, confidence, self.region_fn(coarse)
+
+
+def h8_round_trip(coarse):
+    """What the refiner's mask is outside its nodes: the mask at H/8, bilinearly back up."""
+    small = torch.nn.functional.avg_pool2d(coarse.float(), 8, ceil_mode=True)
+    up = torch.nn.functional.interpolate(small, scale_factor=8., mode='bilinear')
+    return up[..., :coarse.shape[-2], :coarse.shape[-1]] > 0.5
+
+
+def test_thin_structure_outside_every_node_survives_bit_for_bit():
+    """A refiner that is confident everywhere and erases the 1-px legs (its H/8 view of the
+    mask) changes nothing outside its region: the legs outside it stay, bit for bit."""
+    coarse = coarse_with_legs()
+    assert (coarse & ~h8_round_trip(coarse)).any()  # the round trip does erase the legs
+
+    def region_fn(masks):  # nodes over the bodies only, none over the legs
+        region = torch.zeros_like(masks)
+        region[0, :, 8:24, 8:42] = True
+        region[1, :, 33:57, 48:70] = True
+        return region
+
+    frames = torch.zeros(3, 3, 60, 90, dtype=torch.uint8)
+    corrected, region = correct_video_masks(FakeRefiner(h8_round_trip, region_fn=region_fn),
+                                            frames, coarse, conf_thr=0.65)
+    legs = torch.zeros_like(coarse)
+    legs[0, :, 20, 42:80] = legs[1, :, 36:54, 70] = True
+    legs &= coarse
+    assert legs.any() and torch.equal(corrected[legs], coarse[legs])
+    outside = ~region_fn(coarse)
+    assert torch.equal(corrected[outside], coarse[outside])
+    assert not torch.equal(corrected, coarse)  # inside, the refiner's labels were taken
+
+
+@pytest.mark.parametrize('size', [(60, 90), (120, 180)])
+def test_relabel_touches_only_the_region(size):
+    """A refiner that flips every label with confidence 0.99: exactly the region's pixels
+    (of present tracks) change, at the masks' resolution too when the frames are smaller."""
+    gen = torch.Generator().manual_seed(0)
+    coarse = torch.rand(2, 3, *size, generator=gen) > 0.5
+    coarse[1, 1] = False  # absent: stays absent
+
+    def region_fn(masks):
+        region = torch.zeros_like(masks)
+        region[..., 4:20, 10:30] = True
+        region[..., 40:44, 60:62] = True
+        return region
+
+    frames = torch.zeros(3, 3, 60, 90, dtype=torch.uint8)
+    corrected, region = correct_video_masks(FakeRefiner(lambda c: ~c, region_fn=region_fn),
+                                            frames, coarse, conf_thr=0.65)
+    scale = size[0] // 60
+    expected = region_fn(torch.zeros(2, 3, 60, 90, dtype=torch.bool))
+    expected = expected.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
+    expected[1, 1] = False
+    assert torch.equal(region, expected)
+    changed = corrected != coarse
+    assert not (changed & ~expected).any()
+    if scale == 1:
+        assert torch.equal(changed, expected)
+    else:  # bilinear resizing of the probabilities leaves some flips unsure near edges
+        assert changed.sum() > 0.5 * expected.sum()
+    # below the threshold nothing changes at all
+    unsure, _ = correct_video_masks(
+        FakeRefiner(lambda c: ~c, confidence=0.6, region_fn=region_fn), frames, coarse)
+    assert torch.equal(unsure, coarse)

@@ -8,8 +8,10 @@ pretraining is skipped), runs whole-video inference on random frames and measure
 * refine: the refinement head on the kept instances, all frames grouped at once;
 * refined nodes: finest-level (H/2) nodes per instance as a fraction of T x H/2 x W/2,
   and all levels' nodes in H/2 cells (a node at H/8 covers 16 cells, at H/4 4);
-* peak memory: peak RSS of the process over its idle RSS (CPU), or the peak allocated
-  CUDA memory (GPU), for the base path alone and for base + refinement.
+* memory: the process's peak RSS (``resource.getrusage``, the kernel's exact high-water
+  mark) in total and what the run added over the built model (CPU), or the peak allocated
+  CUDA memory (GPU), for the base path alone and for base + refinement. (tracemalloc does
+  not see tensor memory, which torch allocates outside Python's allocator.)
 
 Each (T, base or base + refinement) runs in its own process, so that memory the allocator
 keeps from one run does not hide the next one's peak; the times of base and refinement come
@@ -20,7 +22,7 @@ from the same process (after a warm-up run). One table, ratios from the same run
 import argparse
 import multiprocessing as mp
 import os
-import threading
+import resource
 import time
 from typing import Dict
 
@@ -46,31 +48,10 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-class PeakRSS:
-    """Samples the process's resident memory in a thread; ``peak`` in bytes."""
-
-    def __init__(self, interval: float = 0.002) -> None:
-        import psutil
-        self.proc = psutil.Process()
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-            time.sleep(self.interval)
-
-    def __enter__(self) -> 'PeakRSS':
-        self.peak = self.proc.memory_info().rss
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.proc.memory_info().rss)
+def max_rss() -> int:
+    """Peak resident memory of this process so far, in bytes (``getrusage``: exact, the
+    kernel's high-water mark, not a sampled one; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def build_model(args: argparse.Namespace):
@@ -138,15 +119,16 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
             idle = torch.cuda.memory_allocated()
             torch.cuda.reset_peak_memory_stats()
             out = run()
-            mem = torch.cuda.max_memory_allocated() - idle
+            peak = torch.cuda.max_memory_allocated()
+            mem = peak - idle
         else:
-            with PeakRSS() as peak:
-                idle = peak.peak
-                out = run()
-            mem = peak.peak - idle
+            idle = max_rss()  # the model built, nothing run yet
+            out = run()
+            peak = max_rss()
+            mem = peak - idle
         del out
         if not with_refine:
-            queue.put(dict(mem=mem))
+            queue.put(dict(mem=mem, peak=peak))
             return
         t_base, t_refine = [], []
         for _ in range(args.repeat):
@@ -167,7 +149,8 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
                    for level, n in enumerate(refined['nodes']))
     queue.put(dict(T=num_frames, base=min(t_base), refine=min(t_refine), K=num_inst,
                    finest=finest / max(num_inst, 1) / cells,
-                   all_levels=weighted / max(num_inst, 1) / cells, mem=mem))
+                   all_levels=weighted / max(num_inst, 1) / cells, mem=mem,
+                   peak=max(peak, max_rss() if device.type == 'cpu' else 0)))
 
 
 def main() -> None:
@@ -185,7 +168,8 @@ def main() -> None:
                 raise SystemExit(f'benchmark_model: the run with T={num_frames} '
                                  f'(refine={with_refine}) failed (exit code {proc.exitcode}).')
             result = queue.get()
-            row.update(result, **{'mem_full' if with_refine else 'mem_base': result['mem']})
+            key = 'full' if with_refine else 'base'
+            row.update(result, **{f'mem_{key}': result['mem'], f'peak_{key}': result['peak']})
         rows.append(row)
 
     gib = 1024 ** 3
@@ -197,15 +181,21 @@ def main() -> None:
           f'{"" if args.device != "cpu" else f" ({threads} threads)"}  '
           f'best of {args.repeat}')
     header = ('| T | base (s) | refine (s) | base+refine (s) | refine / base | K inst | '
-              'H/2 nodes / (T*H/2*W/2) | all nodes (H/2 cells) | peak mem base (GiB) | '
-              'peak mem base+refine (GiB) |')
+              'H/2 nodes / (T*H/2*W/2) | all nodes (H/2 cells) | run mem base (GiB) | '
+              'run mem base+refine (GiB) | peak RSS base+refine (GiB) |')
     print(header)
     print('|' + '---|' * (header.count('|') - 1))
     for r in rows:
         print(f"| {r['T']} | {r['base']:.2f} | {r['refine']:.2f} | "
               f"{r['base'] + r['refine']:.2f} | {r['refine'] / r['base']:.1%} | {r['K']} | "
               f"{r['finest']:.2%} | {r['all_levels']:.2%} | {r['mem_base'] / gib:.2f} | "
-              f"{r['mem_full'] / gib:.2f} |")
+              f"{r['mem_full'] / gib:.2f} | {r['peak_full'] / gib:.2f} |")
+    last = rows[-1]
+    print(f"\nTargets at T={last['T']}: peak {'RSS' if args.device == 'cpu' else 'memory'} "
+          f"{last['peak_full'] / gib:.2f} GiB (<= 8 GiB: "
+          f"{'yes' if last['peak_full'] <= 8 * gib else 'NO'}), refinement "
+          f"{last['refine'] / last['base']:.1%} of the base time (<= 15%: "
+          f"{'yes' if last['refine'] <= 0.15 * last['base'] else 'NO'})")
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         print(f"\nT {a['T']} -> {b['T']} (x{b['T'] / a['T']:.1f}): time x"

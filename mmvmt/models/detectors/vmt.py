@@ -1,5 +1,5 @@
 """Video Mask Transfiner: backbone -> deformable encoder -> video-query head -> refiner."""
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -14,7 +14,6 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
-from ..heads.vmt_refine_head import refined_region
 
 
 @MODELS.register_module()
@@ -247,6 +246,11 @@ class VideoMaskTransfiner(BaseMOTModel):
         coarse = torch.cat([gt.coarse_masks for gt in batch_gts])
         video_idx = torch.cat([torch.full((len(gt),), v, dtype=torch.long, device=f8.device)
                                for v, gt in enumerate(batch_gts)])
+        if getattr(self.refine_head, 'given_embeddings', 'pooled') != 'pooled':
+            raise ValueError("VideoMaskTransfiner (detectors/vmt.py): train_cfg.refine_input="
+                             "'given' trains the refiner with pooled embeddings and no base "
+                             "head; refine_head.given_embeddings='query' needs a trained base "
+                             "head (train with refine_input='pred').")
         regions = torch.cat([gt.refine_regions for gt in batch_gts]) \
             if all('refine_regions' in gt for gt in batch_gts) else None
         return self.refine_head.loss(
@@ -255,12 +259,14 @@ class VideoMaskTransfiner(BaseMOTModel):
             gt_masks=torch.cat([gt.masks for gt in batch_gts]), regions=regions)
 
     def _given_inputs(self, masks: Tensor, video_idx: Tensor, f8: Tensor, f4: Tensor,
-                      imgs: Tensor) -> Dict:
+                      imgs: Tensor, queries: Optional[Dict] = None) -> Dict:
         """The refinement head's inputs for given binary masks (K, T, h, w) of known tracks:
         coarse logits from each H/8 cell's foreground fraction, and instance embeddings
-        (video-level and per frame) pooled under the masks."""
+        (video-level and per frame) of the tracks (``refine_head.given_inst_embeds``: pooled
+        under the masks, or the base head's ``queries`` matched to them)."""
         fractions = self._mask_fractions(masks, imgs.shape[-2:], f8.shape[-2:])
-        inst_embeds, frame_embeds = self.refine_head.pool_inst_embeds(fractions, video_idx, f8)
+        inst_embeds, frame_embeds = self.refine_head.given_inst_embeds(fractions, video_idx,
+                                                                       f8, queries)
         return dict(coarse_logits=torch.logit(fractions.clamp(1e-2, 1 - 1e-2)), feats=[f8, f4],
                     images=imgs, inst_embeds=inst_embeds, video_idx=video_idx,
                     frame_embeds=frame_embeds)
@@ -336,9 +342,10 @@ class VideoMaskTransfiner(BaseMOTModel):
                      coarse_masks: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Class-agnostic refinement of given masks of known tracks (self-correction).
 
-        There are no queries here: each track's instance embedding is the stride-8 features
-        ``f8`` averaged under its given mask in all frames (``pool_inst_embeds``); the coarse
-        logits at H/8 are the logits of each cell's foreground fraction. The backbone and
+        Each track's instance embedding is the stride-8 features ``f8`` averaged under its
+        given mask in all frames, or, with ``refine_head.given_embeddings='query'``, the base
+        head's video-level query matched to the track (the decoder then runs too); the
+        coarse logits at H/8 are the logits of each cell's foreground fraction. The backbone and
         encoder run ``test_cfg.chunk_size`` frames at a time; the refinement groups the
         quadtrees of all frames.
 
@@ -351,8 +358,9 @@ class VideoMaskTransfiner(BaseMOTModel):
             tuple[Tensor, Tensor, Tensor]: ``refined`` (K, T, H, W) bool masks,
             ``confidence`` (K, T, H, W) float in [0.5, 1], the probability of the refined
             label (max(p, 1 - p)), and ``region`` (K, T, H, W) bool, the pixels the refiner
-            labelled at their own resolution (:func:`~mmvmt.models.heads.refined_region`):
-            elsewhere ``refined`` is only the coarse mask seen at H/8 and must not replace it.
+            labelled at full resolution (:func:`~mmvmt.models.heads.refined_region`):
+            elsewhere ``refined`` is only the coarse mask seen at H/8 (or one value per
+            8 x 8 / 4 x 4 cell) and must not replace it.
         """
         if not self.with_refine:
             raise RuntimeError('VideoMaskTransfiner.refine_masks (detectors/vmt.py): the '
@@ -366,15 +374,21 @@ class VideoMaskTransfiner(BaseMOTModel):
         height, width = frames.shape[-2:]
         video = self.data_preprocessor(dict(inputs=[frames], data_samples=None))['inputs'][0]
         enc = self.extract_video_feat(video, [(height, width)] * len(video))
-        f8, _ = self.base_head.mask_features(enc['memory'], enc['spatial_shapes'],
-                                             enc['level_start_index'])
+        queries = None
+        if getattr(self.refine_head, 'given_embeddings', 'pooled') == 'query':
+            outs = self._decode(enc, len(video))
+            f8 = outs['f8']
+            queries = self.base_head.predict(
+                outs, video.new_tensor([video.shape[-1] / width, video.shape[-2] / height]))
+        else:
+            f8, _ = self.base_head.mask_features(enc['memory'], enc['spatial_shapes'],
+                                                 enc['level_start_index'])
         coarse_masks = coarse_masks.to(video.device)
         video_idx = video.new_zeros(len(coarse_masks), dtype=torch.long)
-        probs, label_cell = self.refine_head.predict(
-            **self._given_inputs(coarse_masks, video_idx, f8, enc['f4'], video),
+        probs, region = self.refine_head.predict(
+            **self._given_inputs(coarse_masks, video_idx, f8, enc['f4'], video, queries),
             frame_ids=torch.arange(len(video), device=video.device)[None])
-        probs = probs[..., :height, :width]
-        region = refined_region(label_cell[..., :height, :width], coarse_masks)
+        probs, region = probs[..., :height, :width], region[..., :height, :width].bool()
         return probs > 0.5, self.refine_head.confidence(probs), region
 
     @staticmethod

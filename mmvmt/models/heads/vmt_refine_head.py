@@ -14,11 +14,14 @@ The steps of :meth:`VMTRefineHead.refine` follow the paper's Figure 2:
    weights one level finer and kept where incoherent (the best of each frame).
 3. ``_encode_nodes``: a token per node from its level's features, the coarse mask value and
    a position (x, y, frame index in the video, level).
-4. ``_group_and_transform``: Quadtree Sequence Grouping (all nodes of one instance, all
-   frames and levels, form one sequence) and the temporal refinement transformer (node
-   attention, instance guidance).
-5. ``_decode_nodes``: the dynamic pixel decoder labels every node; the labels are written
-   into the coarse mask upsampled level by level up to 8 h8 x 8 w8, cropped to H x W.
+4. ``_group_sequences``: Quadtree Sequence Grouping: all nodes of one instance, all frames
+   (of the clip, or of the whole video at test time) and all levels, form one sequence.
+5. ``_transform``: the temporal refinement transformer on each sequence (node attention,
+   then instance guidance: the nodes query the instance embeddings of their video).
+6. ``_decode_nodes``: the dynamic pixel decoder labels every node (four sub-labels at H/2).
+7. ``_paste``: the labels are written into the coarse mask upsampled level by level up to
+   full resolution (8 h8 x 8 w8, cropped to H x W); outside the nodes it stays the
+   upsampled coarse mask.
 
 Node caps are per instance *and frame* (``max_nodes_per_frame``) and cells are ranked by
 incoherence score within their frame, so a whole video grouped at once gives every frame
@@ -41,10 +44,12 @@ from ..layers.quadtree import (dense_to_nodes, expand_children, fg_fraction, fla
                                incoherent_cells, pack_by_group, topk_per_group)
 from ..layers.refinement_transformer import RefinementTransformer
 from ..layers.rgb_embedding import RGBEmbedding
+from ..layers.track_query_matching import match_tracks_to_queries
 
 NUM_LEVELS = 3
 NODE_REGIONS = ('incoherent', 'boundary')
 DETECTOR_CONDITIONS = ('video', 'frame', 'fixed')
+GIVEN_EMBEDDINGS = ('pooled', 'query')
 _FORCED = 3.  # selection score of forced cells: above probabilities and boundary scores
 
 
@@ -77,6 +82,17 @@ class _Clip:
     @property
     def num_frames(self) -> int:
         return self.coarse_logits.shape[1]
+
+
+@dataclass
+class _Sequences:
+    """Quadtree Sequence Grouping of the nodes of all levels (concatenated, level 0 first):
+    ``group`` (P,) the sequence of each node, ``num_groups`` G, ``video`` (G,) the video of
+    each sequence, ``lengths`` the number of nodes of each level."""
+    group: Tensor
+    num_groups: int
+    video: Tensor
+    lengths: List[int]
 
 
 @MODELS.register_module()
@@ -131,6 +147,16 @@ class VMTRefineHead(BaseModule):
         group_frames (int, optional): frames whose nodes form one sequence in Quadtree
             Sequence Grouping: None groups all frames of the clip or video (the paper), 1
             gives per-frame sequences (QSG off).
+        given_embeddings (str): the instance embedding of a *given* mask (self-correction,
+            :meth:`given_inst_embeds`): ``'pooled'`` (the frame features averaged under the
+            binary mask; what a refiner trained on given masks, ``refine_input='given'``,
+            learns with) or ``'query'`` (the base detector's video-level query matched to
+            the track by tube mask IoU, pooled where none overlaps; for a model whose base
+            head is trained, ``refine_input='pred'``).
+        pool_min_cells (float): pooling uses the H/8 cells the mask covers at least half;
+            a track (or frame) with fewer such cells than this, small or thin, is pooled
+            over every cell it touches, weighted by its coverage.
+        query_min_iou (float): ``'query'``: the least soft tube IoU of a match.
         loss_incoherent (dict): config of the incoherence-map loss, applied per level.
         loss_node (dict): config of the node-label loss, applied per level.
         init_cfg (dict, optional): initialisation config.
@@ -143,7 +169,8 @@ class VMTRefineHead(BaseModule):
                  incoherent_thr: float = 0.5, force_gt_incoherence: bool = True,
                  mark_coarse_errors: bool = True, node_region: str = 'incoherent',
                  boundary_width: int = 1, detector_condition: str = 'video',
-                 group_frames: Optional[int] = None,
+                 group_frames: Optional[int] = None, given_embeddings: str = 'pooled',
+                 pool_min_cells: float = 4., query_min_iou: float = 0.1,
                  loss_incoherent: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
                                                     loss_weight=1.0),
                  loss_node: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
@@ -159,6 +186,9 @@ class VMTRefineHead(BaseModule):
         if detector_condition not in DETECTOR_CONDITIONS:
             raise ValueError(f'VMTRefineHead: detector_condition must be one of '
                              f'{DETECTOR_CONDITIONS}, got {detector_condition!r}')
+        if given_embeddings not in GIVEN_EMBEDDINGS:
+            raise ValueError(f'VMTRefineHead: given_embeddings must be one of '
+                             f'{GIVEN_EMBEDDINGS}, got {given_embeddings!r}')
         if group_frames is not None and group_frames < 1:
             raise ValueError(f'VMTRefineHead: group_frames must be None or >= 1, got '
                              f'{group_frames}')
@@ -170,6 +200,9 @@ class VMTRefineHead(BaseModule):
         self.boundary_width = boundary_width
         self.detector_condition = detector_condition
         self.group_frames = group_frames
+        self.given_embeddings = given_embeddings
+        self.pool_min_cells = pool_min_cells
+        self.query_min_iou = query_min_iou
         self.rgb_embed = RGBEmbedding(embed_channels=rgb_channels)
         self.detector = IncoherentDetector(inst_channels=inst_channels, in_channels=in_channels,
                                            rgb_channels=rgb_channels,
@@ -252,17 +285,19 @@ class VMTRefineHead(BaseModule):
         return losses
 
     def predict(self, **inputs) -> Tuple[Tensor, Tensor]:
-        """Refined foreground probabilities and where they come from.
+        """Refined foreground probabilities and where the refiner labelled pixels itself.
 
         Args:
             **inputs: the inputs of :meth:`forward` (class docstring).
 
         Returns:
-            tuple[Tensor, Tensor]: probabilities (M, T, H, W) float in [0, 1] and
-            ``label_cell`` (M, T, H, W) uint8 (class docstring).
+            tuple[Tensor, Tensor]: probabilities (M, T, H, W) float in [0, 1] (the upsampled
+            coarse mask outside the nodes) and ``region`` (M, T, H, W) bool, the pixels
+            labelled at full resolution (:func:`refined_region`): only there may a refined
+            label replace a given mask's.
         """
         out = self.refine(**inputs)
-        return out['refined_logits'].sigmoid(), out['label_cell']
+        return out['refined_logits'].sigmoid(), refined_region(out['label_cell'])
 
     @staticmethod
     def confidence(probs: Tensor) -> Tensor:
@@ -278,8 +313,15 @@ class VMTRefineHead(BaseModule):
 
     def pool_inst_embeds(self, masks: Tensor, video_idx: Tensor,
                          f8: Tensor) -> Tuple[Tensor, Tensor]:
-        """Instance embeddings of given masks: the H/8 features averaged *under* each mask
-        (weighted by the mask's area in each cell, nothing outside it), projected to C_q.
+        """Instance embeddings of given masks: the H/8 features averaged *under* each mask,
+        nothing outside it, projected to C_q.
+
+        The mask at H/8 is binary: the cells it covers at least half. A feature of a cell
+        the mask only grazes describes mostly the background, so such cells are left out
+        unless the track has fewer than ``pool_min_cells`` covered cells (a small or thin
+        object): then every cell it touches counts, weighted by its coverage. The video-level
+        embedding applies the rule over all frames, a frame's over that frame; a frame where
+        the mask is empty gets the video-level one.
 
         Args:
             masks (Tensor): (M, T, h8, w8) fraction of each cell that the mask covers.
@@ -288,25 +330,74 @@ class VMTRefineHead(BaseModule):
 
         Returns:
             tuple[Tensor, Tensor]: video-level (M, C_q) over all frames, and per-frame
-            (M, T, C_q) (the video-level one in frames where the mask is empty).
+            (M, T, C_q).
         """
         num_inst, num_frames = masks.shape[:2]
+        interior = (masks >= 0.5).to(masks.dtype)
         videos = f8.unflatten(0, (-1, num_frames))  # (V, T, C, h8, w8)
-        sums = masks.new_zeros(num_inst, num_frames, f8.shape[1])
-        for v in torch.unique(video_idx).tolist():  # a few videos; no (M, T, C, h, w) copy
-            sel = video_idx == v
-            sums[sel] = torch.einsum('tchw,mthw->mtc', videos[v], masks[sel])
-        area = masks.sum((-2, -1))[..., None]  # (M, T, 1)
-        video = sums.sum(1) / area.sum(1).clamp(min=1e-6)
-        frame = torch.where(area > 0, sums / area.clamp(min=1e-6), video[:, None])
+
+        def pooled_sums(weights: Tensor) -> Tuple[Tensor, Tensor]:
+            sums = weights.new_zeros(num_inst, num_frames, f8.shape[1])
+            for v in torch.unique(video_idx).tolist():  # a few videos; no (M, T, C, h, w)
+                sel = video_idx == v
+                sums[sel] = torch.einsum('tchw,mthw->mtc', videos[v], weights[sel])
+            return sums, weights.sum((-2, -1))[..., None]  # (M, T, C), (M, T, 1)
+
+        (in_sums, in_area), (all_sums, all_area) = pooled_sums(interior), pooled_sums(masks)
+        small = in_area.sum(1) < self.pool_min_cells  # (M, 1)
+        sums = torch.where(small, all_sums.sum(1), in_sums.sum(1))
+        video = sums / torch.where(small, all_area.sum(1), in_area.sum(1)).clamp(min=1e-6)
+        small_t = in_area < self.pool_min_cells  # (M, T, 1)
+        area_t = torch.where(small_t, all_area, in_area)
+        frame = torch.where(small_t, all_sums, in_sums) / area_t.clamp(min=1e-6)
+        frame = torch.where(area_t > 0, frame, video[:, None])
         return self.mask_pool_proj(video), self.mask_pool_proj(frame)
+
+    def given_inst_embeds(self, masks: Tensor, video_idx: Tensor, f8: Tensor,
+                          queries: Optional[Dict[str, Tensor]] = None) -> Tuple[Tensor, Tensor]:
+        """Instance embeddings of given masks, as ``given_embeddings`` says.
+
+        Args:
+            masks (Tensor): (M, T, h8, w8) fraction of each cell that the mask covers.
+            video_idx (Tensor): (M,) long.
+            f8 (Tensor): (V*T, C, h8, w8).
+            queries (dict, optional): ``'query'`` only, the base head's predictions of one
+                video (V = 1): ``inst_embeds`` (K, C_q), ``coarse_logits`` (K, T, h8, w8)
+                and optionally ``query_inds`` (K,) (a query listed twice, once per class,
+                is matched once).
+
+        Returns:
+            tuple[Tensor, Tensor]: video-level (M, C_q) and per-frame (M, T, C_q)
+            embeddings. With ``'query'`` the video-level one of a track is its matched
+            query's (:func:`~mmvmt.models.layers.match_tracks_to_queries`), pooled where no
+            query overlaps it; the per-frame ones are always pooled.
+        """
+        video, frame = self.pool_inst_embeds(masks, video_idx, f8)
+        if self.given_embeddings == 'pooled':
+            return video, frame
+        if queries is None:
+            raise ValueError("VMTRefineHead: given_embeddings='query' needs the base head's "
+                             'queries (inst_embeds, coarse_logits) of the video')
+        if len(video_idx) and int(video_idx.max()) > 0:
+            raise ValueError("VMTRefineHead: given_embeddings='query' matches the tracks of "
+                             'one video at a time')
+        embeds, logits = queries['inst_embeds'], queries['coarse_logits']
+        if 'query_inds' in queries:
+            inds = queries['query_inds'].tolist()
+            first = [i for i, q in enumerate(inds) if q not in inds[:i]]
+            embeds, logits = embeds[first], logits[first]
+        match = match_tracks_to_queries(masks, logits.sigmoid(), self.query_min_iou)
+        matched = match >= 0
+        video = torch.where(matched[:, None], embeds[match.clamp(min=0)].to(video), video) \
+            if len(embeds) else video
+        return video, frame
 
     # ------------------------------------------------------------------ the steps
     def refine(self, *, coarse_logits: Tensor, feats: Sequence[Tensor], images: Tensor,
                inst_embeds: Tensor, video_idx: Tensor, frame_ids: Optional[Tensor] = None,
                frame_embeds: Optional[Tensor] = None, force: Optional[List[Tensor]] = None,
                valid: Optional[Tensor] = None) -> Dict[str, object]:
-        """Steps 1-5 of the module docstring (Figure 2 of the paper).
+        """Steps 1-7 of the module docstring (Figure 2 of the paper).
 
         Args:
             coarse_logits, feats, images, inst_embeds, video_idx, frame_ids, frame_embeds:
@@ -323,8 +414,10 @@ class VMTRefineHead(BaseModule):
         roots, root_logits = self._detect_roots(clip)
         nodes, candidates, candidate_logits = self._grow_quadtrees(clip, roots)
         tokens = self._encode_nodes(clip, nodes)
-        node_feats = self._group_and_transform(clip, tokens, nodes)
-        node_logits, refined, label_cell = self._decode_nodes(clip, nodes, node_feats)
+        sequences = self._group_sequences(clip, nodes)
+        node_feats = self._transform(clip, tokens, sequences)
+        node_logits = self._decode_nodes(clip, nodes, node_feats)
+        refined, label_cell = self._paste(clip, nodes, node_logits)
         return dict(incoherent_logits=[root_logits] + candidate_logits, candidates=candidates,
                     nodes=nodes, node_logits=node_logits, refined_logits=refined,
                     label_cell=label_cell)
@@ -457,42 +550,54 @@ class VMTRefineHead(BaseModule):
             tokens.append(self.node_encoder(feats, coarse, pos, level))
         return tokens
 
-    def _group_and_transform(self, clip: _Clip, tokens: List[Tensor],
-                             nodes: List[Tensor]) -> List[Tensor]:
-        """Step 4: Quadtree Sequence Grouping, then the refinement transformer.
+    def _group_sequences(self, clip: _Clip, nodes: List[Tensor]) -> _Sequences:
+        """Step 4: Quadtree Sequence Grouping.
 
         The nodes of one instance over all frames and levels form one sequence (or, with
-        ``group_frames = g``, those of each g consecutive frames); instance guidance attends
-        to the embeddings of all instances of the instance's video. Returns (P_l, E) per level.
+        ``group_frames = g``, those of each g consecutive frames: g = 1 turns QSG off).
         """
-        num_inst = len(clip.inst_embeds)
-        if num_inst == 0:  # attention refuses empty batches; there are no nodes
-            return tokens
         all_nodes = torch.cat(nodes)
         span = self.group_frames or clip.num_frames
         groups_per_inst = -(-clip.num_frames // span)
-        group = all_nodes[:, 0] * groups_per_inst + all_nodes[:, 1] // span
-        packed, padding_mask, rank = pack_by_group(torch.cat(tokens), group,
-                                                   num_inst * groups_per_inst)
-        num_videos = clip.f8.shape[0] // clip.num_frames
-        keys, key_padding_mask, _ = pack_by_group(clip.inst_embeds, clip.video_idx, num_videos)
-        group_video = clip.video_idx.repeat_interleave(groups_per_inst)
-        out = self.transformer(packed, padding_mask, keys[group_video],
-                               key_padding_mask[group_video])
-        return list(out[group, rank].split([len(n) for n in nodes]))
+        return _Sequences(group=all_nodes[:, 0] * groups_per_inst + all_nodes[:, 1] // span,
+                          num_groups=len(clip.inst_embeds) * groups_per_inst,
+                          video=clip.video_idx.repeat_interleave(groups_per_inst),
+                          lengths=[len(n) for n in nodes])
 
-    def _decode_nodes(self, clip: _Clip, nodes: List[Tensor],
-                      node_feats: List[Tensor]) -> Tuple[List[Tensor], Tensor, Tensor]:
-        """Step 5: the dynamic pixel decoder's node logits, written into the coarse mask.
+    def _transform(self, clip: _Clip, tokens: List[Tensor],
+                   sequences: _Sequences) -> List[Tensor]:
+        """Step 5: the refinement transformer on the packed sequences; instance guidance
+        attends to the embeddings of all instances of the sequence's video.
 
         Returns:
-            tuple: node logits [(P_0,), (P_1,), (P_2, 4)]; refined logits and ``label_cell``
-            (M, T, H, W), cropped to the images.
+            list[Tensor]: (P_l, E) refined tokens per level.
         """
-        node_logits = self.pixel_decoder(node_feats, [n[:, 0] for n in nodes], clip.inst_embeds)
+        if sequences.num_groups == 0:  # attention refuses empty batches; there are no nodes
+            return tokens
+        packed, padding_mask, rank = pack_by_group(torch.cat(tokens), sequences.group,
+                                                   sequences.num_groups)
+        num_videos = clip.f8.shape[0] // clip.num_frames
+        keys, key_padding_mask, _ = pack_by_group(clip.inst_embeds, clip.video_idx, num_videos)
+        out = self.transformer(packed, padding_mask, keys[sequences.video],
+                               key_padding_mask[sequences.video])
+        return list(out[sequences.group, rank].split(sequences.lengths))
+
+    def _decode_nodes(self, clip: _Clip, nodes: List[Tensor],
+                      node_feats: List[Tensor]) -> List[Tensor]:
+        """Step 6: the dynamic pixel decoder's node logits [(P_0,), (P_1,), (P_2, 4)]."""
+        return self.pixel_decoder(node_feats, [n[:, 0] for n in nodes], clip.inst_embeds)
+
+    def _paste(self, clip: _Clip, nodes: List[Tensor],
+               node_logits: List[Tensor]) -> Tuple[Tensor, Tensor]:
+        """Step 7: node logits written into the coarse mask, level by level.
+
+        Returns:
+            tuple[Tensor, Tensor]: refined logits and ``label_cell`` (M, T, H, W), cropped
+            to the images (see :func:`~mmvmt.models.layers.paste_node_logits`).
+        """
         refined, label_cell = paste_node_logits(clip.coarse_up, nodes, node_logits)
         size = tuple(clip.images.shape[-2:])
-        return node_logits, _fit(refined, size), _fit(label_cell, size)
+        return _fit(refined, size), _fit(label_cell, size)
 
 
 def boundary_band_scores(coarse_logits: Tensor, width: int) -> Tensor:
@@ -514,36 +619,29 @@ def boundary_band_scores(coarse_logits: Tensor, width: int) -> Tensor:
                        torch.zeros_like(probs))
 
 
-def refined_region(label_cell: Tensor, masks: Tensor) -> Tensor:
+def refined_region(label_cell: Tensor) -> Tensor:
     """Where a refined label may replace a given mask's label without doing harm.
 
-    A pixel qualifies when the refiner labelled it at its own resolution: under a finest
-    node (``label_cell == 1``, its own sub-label), or inside the cell of a leaf node of a
-    coarser level (one label for the whole ``s x s`` cell) over which the given mask is
-    uniform. A single label cannot represent a mask that changes inside the cell (a 1-px
-    leg crossing it, a boundary), so such a cell keeps the given mask; so do pixels outside
-    every node, where the refined mask is only the given mask seen at H/8.
+    Only the pixels that the refiner labelled at full resolution: the four sub-labels of a
+    finest (H/2) node (``label_cell == 1``). Everywhere else the refined mask cannot know
+    more than the given one:
+
+    * outside every node it is the coarse mask taken down to H/8 and bilinearly back up,
+      which erases every leg, antenna or tail a few pixels wide;
+    * inside the cell of a coarser leaf node (an H/8 or H/4 node none of whose children was
+      selected) it is one value for a whole 8 x 8 or 4 x 4 block: written over a body it
+      punches a blocky hole, written over a thin part it erases or widens it. Those cells
+      keep the given mask (the refiner never decoded them at the finest level).
 
     Args:
-        label_cell (Tensor): (K, T, H, W) uint8 from :meth:`VMTRefineHead.predict`.
-        masks (Tensor): (K, T, H, W) bool given masks; cells lie on the grid of side s from
-            the top-left corner, as the quadtree's.
+        label_cell (Tensor): (K, T, H, W) uint8, the ``label_cell`` of
+            :meth:`VMTRefineHead.refine` (the side in pixels of the cell whose one
+            prediction labels each pixel; 1 at the sub-labels of finest nodes).
 
     Returns:
         Tensor: (K, T, H, W) bool.
     """
-    if label_cell.shape != masks.shape:
-        raise ValueError(f'refined_region: label_cell {tuple(label_cell.shape)} and masks '
-                         f'{tuple(masks.shape)} must have one shape (K, T, H, W)')
-    region = label_cell == 1
-    height, width = masks.shape[-2:]
-    for side in torch.unique(label_cell[label_cell > 1]).tolist():
-        pad_h, pad_w = -(-height // side) * side, -(-width // side) * side
-        padded = F.pad(masks.flatten(0, 1).float(), (0, pad_w - width, 0, pad_h - height))
-        mixed = incoherent_cells(padded.bool(), side)
-        mixed = mixed.repeat_interleave(side, -2).repeat_interleave(side, -1)
-        region |= (label_cell == side) & ~mixed[..., :height, :width].view_as(masks)
-    return region
+    return label_cell == 1
 
 
 def _fit(x: Tensor, size: Tuple[int, int]) -> Tensor:

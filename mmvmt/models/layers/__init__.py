@@ -8,11 +8,13 @@ from .quadtree import (dense_to_nodes, expand_children, fg_fraction, flat_index,
                        incoherent_cells, pack_by_group, rank_in_group, topk_per_group)
 from .refinement_transformer import RefinementLayer, RefinementTransformer
 from .rgb_embedding import RGBEmbedding
+from .track_query_matching import match_tracks_to_queries, soft_tube_iou
 
 __all__ = [
     'PaddedAttention', 'DynamicPixelDecoder', 'paste_node_logits', 'upsample_chain', 'IncoherentDetector',
     'gather_patches', 'InstanceGuidanceLayer', 'NodeAttentionLayer', 'NodeEncoder',
     'sample_points', 'sine_encoding', 'dense_to_nodes', 'expand_children', 'fg_fraction',
     'flat_index', 'incoherent_cells', 'pack_by_group', 'rank_in_group', 'topk_per_group',
-    'RefinementLayer', 'RefinementTransformer', 'RGBEmbedding'
+    'RefinementLayer', 'RefinementTransformer', 'RGBEmbedding', 'match_tracks_to_queries',
+    'soft_tube_iou'
 ]

@@ -56,6 +56,7 @@ class RecordingRefineHead(nn.Module):
         super().__init__()
         self.scale = nn.Parameter(torch.ones(1))
         self.calls = []
+        self.given_queries = []
 
     def _probs(self, coarse_logits, images):
         up = nn.functional.interpolate(coarse_logits, size=images.shape[-2:],
@@ -73,6 +74,12 @@ class RecordingRefineHead(nn.Module):
         video = torch.einsum('kthw,tchw->kc', masks, f8) / masks.flatten(1).sum(1)[:, None]
         return video, video[:, None].expand(-1, masks.shape[1], -1)
 
+    given_embeddings = 'pooled'
+
+    def given_inst_embeds(self, masks, video_idx, f8, queries=None):
+        self.given_queries.append(queries)
+        return self.pool_inst_embeds(masks, video_idx, f8)
+
     @staticmethod
     def confidence(probs):
         return torch.maximum(probs, 1 - probs)
@@ -80,7 +87,7 @@ class RecordingRefineHead(nn.Module):
     def predict(self, **inputs):
         self.calls.append(inputs)
         probs = self._probs(inputs['coarse_logits'], inputs['images'])
-        return probs, torch.ones(probs.shape, dtype=torch.uint8)
+        return probs, torch.ones(probs.shape, dtype=torch.bool)
 
 
 def make_clip(num_frames, height=64, width=96, seed=0, with_gt=True):
@@ -193,7 +200,7 @@ def test_refine_masks_class_agnostic():
     assert refined.shape == coarse.shape == region.shape and refined.dtype == torch.bool
     assert confidence.shape == coarse.shape and region.dtype == torch.bool
     assert (confidence >= 0.5).all() and (confidence <= 1).all()
-    # The stand-in labels every pixel at its own resolution (label_cell 1): all refined.
+    # The stand-in labels every pixel at full resolution: all refined.
     assert region.all()
     # Backbone chunks of 2 frames, one refinement call over all 3 frames.
     call = model.refine_head.calls[-1]

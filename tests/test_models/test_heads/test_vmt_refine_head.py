@@ -119,35 +119,86 @@ def test_predict_confidence():
 
 
 def test_pooled_embeddings_describe_the_object_not_the_background():
-    """pool_inst_embeds averages features under the mask only: changing every feature
-    outside the mask leaves the embedding as it is; per-frame embeddings average one frame,
-    and a frame where the mask is empty gets the video-level one."""
+    """pool_inst_embeds averages features under the binary mask only (cells covered at
+    least half): changing every feature outside it leaves the embedding as it is. Per-frame
+    embeddings average one frame; a frame where the mask is empty gets the video-level one;
+    a track (or frame) with fewer covered cells than pool_min_cells is pooled over every
+    cell it touches, weighted by coverage."""
     torch.manual_seed(0)
-    head = make_head()
+    head = make_head(pool_min_cells=3)
     f8 = torch.randn(2 * 3, C, 4, 6)
     masks = torch.zeros(2, 3, 4, 6)
-    masks[0, :, 1:3, 1:3] = 1
-    masks[0, 0, 1, 3] = 0.25  # a cell a quarter covered
-    masks[1, 1, 0, 0] = 1  # instance 1 (video 1) is only in frame 1
+    masks[0, :, 1:3, 1:3] = 1  # 4 covered cells per frame
+    masks[0, 0, 1, 3] = 0.25  # a cell a quarter covered: background, left out
+    masks[0, 2, 1:3, 2] = 0.  # frame 2: 2 covered cells < 3: every touched cell
+    masks[0, 2, 0, 0] = 0.3
+    masks[1, 1, 0, 0] = 1  # instance 1 (video 1): one covered cell, only in frame 1
+    masks[1, 1, 0, 1] = 0.5
+    masks[1, 1, 1, 0] = 0.2
     video_idx = torch.tensor([0, 1])
     video, frame = head.pool_inst_embeds(masks, video_idx, f8)
     assert video.shape == (2, C_Q) and frame.shape == (2, 3, C_Q)
     outside = torch.randn_like(f8)
     for v in range(2):
-        inside = masks[video_idx == v].sum(0) > 0  # (T, h, w)
+        inside = masks[video_idx == v].sum(0) > 0  # (T, h, w): cells touched
         outside[v * 3:(v + 1) * 3][inside[:, None].expand(-1, C, -1, -1)] = \
             f8[v * 3:(v + 1) * 3][inside[:, None].expand(-1, C, -1, -1)]
     video2, frame2 = head.pool_inst_embeds(masks, video_idx, outside)
     torch.testing.assert_close(video, video2)
     torch.testing.assert_close(frame, frame2)
-    # slow reference: weighted mean of the features under the mask
+    # slow references, cell by cell
     f = f8.view(2, 3, C, 4, 6)
-    ref = (f[0] * masks[0][:, None]).sum((0, 2, 3)) / masks[0].sum()
-    torch.testing.assert_close(video[0], head.mask_pool_proj(ref))
-    ref_t0 = (f[0, 0] * masks[0, 0]).sum((1, 2)) / masks[0, 0].sum()
-    torch.testing.assert_close(frame[0, 0], head.mask_pool_proj(ref_t0))
+
+    def mean(cells):  # [(v, t, y, x, weight)]
+        total = sum(w * f[v, t, :, y, x] for v, t, y, x, w in cells)
+        return head.mask_pool_proj(total / sum(w for *_, w in cells))
+
+    body = [(0, t, y, x, 1.) for t in range(3) for y in (1, 2) for x in (1, 2)
+            if not (t == 2 and x == 2)]
+    torch.testing.assert_close(video[0], mean(body))  # 10 covered cells >= 3: binary
+    torch.testing.assert_close(frame[0, 0], mean([c for c in body if c[1] == 0]))
+    torch.testing.assert_close(frame[0, 2], mean([c for c in body if c[1] == 2] +
+                                                 [(0, 2, 0, 0, 0.3)]))
+    small = [(1, 1, 0, 0, 1.), (1, 1, 0, 1, 0.5), (1, 1, 1, 0, 0.2)]
+    torch.testing.assert_close(video[1], mean(small))  # 2 covered cells < 3: all touched
+    torch.testing.assert_close(frame[1, 1], mean(small))
     torch.testing.assert_close(frame[1, 0], video[1])
-    torch.testing.assert_close(frame[1, 1], video[1])
+    torch.testing.assert_close(frame[1, 2], video[1])
+
+
+def test_query_embeddings_are_the_matched_queries():
+    """given_embeddings='query': a track takes the embedding of the query whose coarse masks
+    overlap it best (a query listed once per class counts once); a track that no query
+    overlaps keeps its pooled embedding; the per-frame embeddings stay pooled."""
+    torch.manual_seed(0)
+    head = make_head(given_embeddings='query')
+    f8 = torch.randn(2, C, 4, 6)
+    masks = torch.zeros(3, 2, 4, 6)
+    masks[0, :, :2, :2] = 1
+    masks[1, :, 2:, 3:] = 1
+    masks[2, :, 0, 5] = 1
+    query_logits = torch.full((4, 2, 4, 6), -10.)
+    query_logits[0, :, 2:, 3:] = 10.  # track 1
+    query_logits[1, :, 2:, 3:] = 10.  # the same query again, another class
+    query_logits[2, :, :2, :2] = 10.  # track 0
+    query_logits[3, :, 3, 0] = 10.  # nothing
+    queries = dict(inst_embeds=torch.randn(4, C_Q), coarse_logits=query_logits,
+                   query_inds=torch.tensor([7, 7, 2, 5]))
+    video_idx = torch.zeros(3, dtype=torch.long)
+    video, frame = head.given_inst_embeds(masks, video_idx, f8, queries)
+    pooled, pooled_frame = head.pool_inst_embeds(masks, video_idx, f8)
+    torch.testing.assert_close(video[0], queries['inst_embeds'][2])
+    torch.testing.assert_close(video[1], queries['inst_embeds'][0])
+    torch.testing.assert_close(video[2], pooled[2])
+    torch.testing.assert_close(frame, pooled_frame)
+    with pytest.raises(ValueError, match='queries'):
+        head.given_inst_embeds(masks, video_idx, f8)
+    pooled_head = make_head()
+    pooled_head.load_state_dict(head.state_dict())
+    torch.testing.assert_close(pooled_head.given_inst_embeds(masks, video_idx, f8, queries)[0],
+                               pooled)
+    with pytest.raises(ValueError, match='given_embeddings'):
+        make_head(given_embeddings='mean')
 
 
 @pytest.mark.parametrize('pooled,condition', [(False, 'video'), (True, 'video'),
@@ -338,22 +389,33 @@ def test_overfits_one_clip_beyond_the_coarse_masks():
     assert refined_biou > coarse_biou + 0.05, (coarse_biou, refined_biou)
 
 
-def test_refined_region_keeps_what_one_label_per_cell_cannot_represent():
-    """Hand case: a finest node's pixels are refined; a leaf H/8 cell over which the given
-    mask is uniform is refined; a leaf cell crossed by a 1-px leg is not (one label for the
-    cell would erase or widen the leg); pixels outside every node are not."""
-    masks = torch.zeros(1, 1, 16, 24, dtype=torch.bool)
-    masks[0, 0, 3, 8:16] = True  # a 1-px leg through the cell (0, 1) of the H/8 grid
-    masks[0, 0, 8:16, 16:24] = True  # cell (1, 2) wholly inside the mask
+def test_refined_region_is_the_finest_nodes_pixels_only():
+    """Hand case: only pixels with their own sub-label (label_cell 1) are refined. A leaf
+    H/8 or H/4 node (one value over its 8 x 8 or 4 x 4 cell) is not, even over a uniform
+    cell: written there, one confident label would punch a blocky hole into a body."""
     label_cell = torch.zeros(1, 1, 16, 24, dtype=torch.uint8)
-    label_cell[..., 0:8, 8:16] = 8  # leaf root over the leg
-    label_cell[..., 8:16, 16:24] = 8  # leaf root over a uniform cell
-    label_cell[..., 0:8, 0:8] = 4  # H/4 leaves over empty cells
+    label_cell[..., 0:8, 8:16] = 8  # leaf root
+    label_cell[..., 8:16, 16:24] = 8  # leaf root
+    label_cell[..., 0:8, 0:8] = 4  # H/4 leaves
     label_cell[..., 0:4, 4:8] = 1  # a finest node's pixels
-    region = refined_region(label_cell, masks)
-    expected = torch.zeros_like(masks)
-    expected[..., 8:16, 16:24] = True
-    expected[..., 0:8, 0:8] = True
-    assert torch.equal(region, expected)
-    with pytest.raises(ValueError, match='one shape'):
-        refined_region(label_cell[..., :8], masks)
+    label_cell[..., 9, 3] = 1
+    expected = torch.zeros(1, 1, 16, 24, dtype=torch.bool)
+    expected[..., 0:4, 4:8] = True
+    expected[..., 9, 3] = True
+    assert torch.equal(refined_region(label_cell), expected)
+
+
+def test_predict_region_covers_exactly_the_sub_labels_of_finest_nodes():
+    """predict's region = the 2 x 2 pixel blocks under the H/2 nodes, nothing else; the
+    probabilities differ from the upsampled coarse mask only inside the nodes' cells."""
+    torch.manual_seed(0)
+    head = make_head(max_nodes_per_frame=(3, 5, 7), incoherent_thr=0.0).eval()
+    inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
+    with torch.no_grad():
+        out = head(**inputs)
+        probs, region = head.predict(**inputs)
+    expected = torch.zeros(1, 2, 64, 96, dtype=torch.bool)
+    for m, t, y, x in out['nodes'][2].tolist():
+        expected[m, t, 2 * y:2 * y + 2, 2 * x:2 * x + 2] = True
+    assert region.dtype == torch.bool and torch.equal(region, expected)
+    assert len(out['nodes'][2]) == 2 * 7 and region.sum() == 2 * 7 * 4
