@@ -3,6 +3,8 @@ correct the held-out garden-style coarse annotations once with it, score them.
 
     python tools/analysis_tools/refiner_ablations.py [--work-dir work_dirs/refiner_ablations]
         [--iters 300] [--variants paper qsg_off ...] [--config CONFIG] [--seed 0]
+    # test-time switches only, on one checkpoint trained in the paper's setting
+    python tools/analysis_tools/refiner_ablations.py --checkpoint CKPT [--variants ...]
 
 Every variant is the class-agnostic refiner of CONFIG (default: the variety-style
 self-correction config) with a few settings switched by ``--cfg-options``; it trains
@@ -21,8 +23,11 @@ corrects ``data/toy_vis_garden``'s coarse file once (the Table 3 protocol,
 * ``region_boundary``: nodes in a band around the coarse mask's boundary instead of the
   detector's incoherent cells.
 
-A variant whose final checkpoint or corrected file exists is not redone (delete its folder
-to redo it). Prints a markdown table; ``--out`` writes the numbers as JSON.
+With ``--checkpoint`` nothing trains: every variant that is a switch of inference
+(``TEST_TIME`` below: grouping, clip length at test, detector condition, node region) corrects
+the garden file with that checkpoint's weights; variants that need their own weights
+(``det_fixed``, training clip lengths) are left out. A variant whose final checkpoint or
+corrected file exists is not redone (delete its folder to redo it). Prints a markdown table; ``--out`` writes the numbers as JSON.
 """
 import argparse
 import json
@@ -52,6 +57,16 @@ VARIANTS: Dict[str, Dict[str, object]] = {
     'det_fixed': {'model.refine_head.detector_condition': 'fixed'},
     'region_boundary': {'model.refine_head.node_region': 'boundary'},
 }
+# Variants that change inference only (the weights of 'paper' serve them all); clip lengths
+# at test are the frames grouped into one sequence.
+TEST_TIME: Dict[str, Dict[str, object]] = {
+    'paper': {},
+    'qsg_off': {_GROUP: 1},
+    'group3': {_GROUP: 3},
+    'group5': {_GROUP: 5},
+    'det_frame': {'model.refine_head.detector_condition': 'frame'},
+    'region_boundary': {'model.refine_head.node_region': 'boundary'},
+}
 MEASURES = (('ap_boundary', 'AP^B'), ('ap_mask', 'AP^M'), ('boundary_iou', 'boundary IoU'),
             ('thin_recall', 'thin-part recall'), ('frame_iou', 'frame IoU'))
 
@@ -67,7 +82,8 @@ def cfg_options(variant: str, iters: int, seed: int) -> List[str]:
 def run_variant(variant: str, args: argparse.Namespace) -> Dict[str, float]:
     """Train (unless done), correct the garden coarse file (unless done), score it."""
     work = osp.join(args.work_dir, variant)
-    ckpt = osp.join(work, f'iter_{args.iters}.pth')
+    ckpt = args.checkpoint or osp.join(work, f'iter_{args.iters}.pth')
+    switches = (TEST_TIME if args.checkpoint else VARIANTS)[variant]
     corrected = osp.join(work, 'garden_round1.json')
     if not osp.exists(corrected):
         if not osp.exists(ckpt):
@@ -75,7 +91,8 @@ def run_variant(variant: str, args: argparse.Namespace) -> Dict[str, float]:
                    '--cfg-options', *cfg_options(variant, args.iters, args.seed)]
             print('[ablation]', ' '.join(cmd), flush=True)
             subprocess.run(cmd, check=True)
-        opts = {k: v for k, v in VARIANTS[variant].items() if k.startswith('model.')}
+        os.makedirs(work, exist_ok=True)
+        opts = {k: v for k, v in switches.items() if k.startswith('model.')}
         correct_once(args.config, ckpt, osp.join(GARDEN, 'annotations', 'val_coarse.json'),
                      osp.join(GARDEN, 'val', 'JPEGImages'), corrected, cfg_options=opts)
     exact = load_json(osp.join(GARDEN, 'annotations', 'val_hq.json'))
@@ -88,14 +105,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--config', default=CONFIG)
     parser.add_argument('--iters', type=int, default=300)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
-                        choices=list(VARIANTS))
+    parser.add_argument('--variants', nargs='+', choices=list(VARIANTS) + list(TEST_TIME),
+                        help='default: all (all of TEST_TIME with --checkpoint)')
+    parser.add_argument('--checkpoint', help='no training: test-time switches on these weights')
     parser.add_argument('--out', help='write the numbers to this JSON file')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    names = TEST_TIME if args.checkpoint else VARIANTS
+    args.variants = args.variants or list(names)
+    unknown = [v for v in args.variants if v not in names]
+    if unknown:
+        print(f'error: {unknown} need their own training; without --checkpoint they train',
+              file=sys.stderr)
+        return 1
     exact = load_json(osp.join(GARDEN, 'annotations', 'val_hq.json'))
     coarse_file = osp.join(GARDEN, 'annotations', 'val_coarse.json')
     rows = {'coarse (no refiner)': evaluate_candidate(exact, load_json(coarse_file),
@@ -104,8 +129,9 @@ def main(argv=None) -> int:
         rows[variant] = run_variant(variant, args)
         print(f'[ablation] {variant}: ' + ', '.join(
             f'{title} {rows[variant][key]:.3f}' for key, title in MEASURES), flush=True)
-    print(f'\n{args.iters} iterations per variant; garden-style coarse annotations corrected '
-          'once (Table 3 protocol)\n')
+    how = (f'test-time switches on {args.checkpoint}' if args.checkpoint else
+           f'{args.iters} iterations per variant')
+    print(f'\n{how}; garden-style coarse annotations corrected once (Table 3 protocol)\n')
     print('| variant | ' + ' | '.join(t for _, t in MEASURES) + ' |')
     print('|---|' + '---|' * len(MEASURES))
     for name, row in rows.items():
