@@ -78,6 +78,6 @@ if [ "$DEMO_REFINER_ITERS" -gt 0 ]; then
         --erode 2 --columns ap_boundary ap_mask thin_recall boundary_iou \
         --out "$REF_DIR/garden_table.json" 2>&1 | grep -v -e '^\[' -e 'mmengine - ' \
         | tee "$WORK_DIR/garden_table.md"
-    echo "[demo] (table in $WORK_DIR/garden_table.md; the rounds and ablations: docs/experiments.md)"
+    echo "[demo] table in $WORK_DIR/garden_table.md; rounds and ablations: docs/experiments.md"
 fi
 echo "[demo] all done in $(( $(date +%s) - demo_start )) s"

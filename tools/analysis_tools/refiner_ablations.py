@@ -27,7 +27,8 @@ With ``--checkpoint`` nothing trains: every variant that is a switch of inferenc
 (``TEST_TIME`` below: grouping, clip length at test, detector condition, node region) corrects
 the garden file with that checkpoint's weights; variants that need their own weights
 (``det_fixed``, training clip lengths) are left out. A variant whose final checkpoint or
-corrected file exists is not redone (delete its folder to redo it). Prints a markdown table; ``--out`` writes the numbers as JSON.
+corrected file exists is not redone (delete its folder to redo it). Prints a markdown
+table; ``--out`` writes the numbers as JSON.
 """
 import argparse
 import json
@@ -66,6 +67,8 @@ TEST_TIME: Dict[str, Dict[str, object]] = {
     'group5': {_GROUP: 5},
     'det_frame': {'model.refine_head.detector_condition': 'frame'},
     'region_boundary': {'model.refine_head.node_region': 'boundary'},
+    # not an ablation of the paper: twice the node budget per frame at test
+    'caps_x2': {'model.refine_head.max_nodes_per_frame': (64, 128, 256)},
 }
 MEASURES = (('ap_boundary', 'AP^B'), ('ap_mask', 'AP^M'), ('boundary_iou', 'boundary IoU'),
             ('thin_recall', 'thin-part recall'), ('frame_iou', 'frame IoU'))
