@@ -114,7 +114,9 @@ def test_relabel_touches_only_the_region(size):
     """A refiner that flips every label with confidence 0.99: exactly the region's pixels
     (of present tracks) change, at the masks' resolution too when the frames are smaller."""
     gen = torch.Generator().manual_seed(0)
-    coarse = torch.rand(2, 3, *size, generator=gen) > 0.5
+    scale = size[0] // 60
+    coarse = torch.rand(2, 3, 60, 90, generator=gen) > 0.5  # nearest-resized: same labels
+    coarse = coarse.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
     coarse[1, 1] = False  # absent: stays absent
 
     def region_fn(masks):
@@ -126,7 +128,6 @@ def test_relabel_touches_only_the_region(size):
     frames = torch.zeros(3, 3, 60, 90, dtype=torch.uint8)
     corrected, region = correct_video_masks(FakeRefiner(lambda c: ~c, region_fn=region_fn),
                                             frames, coarse, conf_thr=0.65)
-    scale = size[0] // 60
     expected = region_fn(torch.zeros(2, 3, 60, 90, dtype=torch.bool))
     expected = expected.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
     expected[1, 1] = False

@@ -392,7 +392,8 @@ def test_dist_train_runs_every_round_and_corrects_as_one_process(tmp_path, one_t
     two = tmp_path / 'two'
 
     def dist_train(num_rounds, *args):
-        options = dict(tiny_options(toy, two, num_rounds), **{'randomness.seed': 3})
+        options = dict(tiny_options(toy, two, num_rounds), **{'randomness.seed': 3},
+                       **{'self_correction.conf_thr': 0.5})
         env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1', PYTHON=sys.executable,
                    PORT=str(free_port()))
         proc = subprocess.run(['bash', 'tools/dist_train.sh', CONFIG, '2', *args,
@@ -413,9 +414,9 @@ def test_dist_train_runs_every_round_and_corrects_as_one_process(tmp_path, one_t
         prov = json.loads((sc / f'round_{k}/train_coarse.provenance.json').read_text())
         assert prov['num_processes'] == 2 and len(prov['videos']) == 3
         assert prov['checkpoint'] == str(sc / f'round_{k}/train/iter_2.pth')
-    # With this seed the untrained refiner changes labels (28 pixels: it is rarely confident
-    # inside its refined region), so the comparison below is between corrected files, not
-    # two copies of the input.
+    # The untrained refiner is rarely confident inside its refined region (the pixels of its
+    # finest nodes): with conf_thr 0.5 it changes labels, so the comparison below is between
+    # corrected files, not two copies of the input.
     assert json.loads((sc / 'round_1/train_coarse.provenance.json').read_text())[
         'pixels_changed'] > 0
 
@@ -425,7 +426,9 @@ def test_dist_train_runs_every_round_and_corrects_as_one_process(tmp_path, one_t
                                               'checkpoint')}
     SelfCorrectionState(str(one / 'self_correction/state.json'), state.input_ann_file,
                         state.inputs, round=1, stage='correct', rounds=[record]).save()
-    (single, ) = SelfCorrection(make_cfg(toy, one, num_rounds=1), resume=True).run()
+    (single, ) = SelfCorrection(make_cfg(toy, one, num_rounds=1,
+                                         **{'self_correction.conf_thr': 0.5}),
+                                resume=True).run()
     assert open(single, 'rb').read() == (sc / 'round_1/train_coarse.json').read_bytes()
     assert json.loads(open(provenance_path(single)).read())['num_processes'] == 1
 

@@ -105,7 +105,7 @@ class VMTRefineHead(BaseModule):
     * ``feats``: [f8 (V*T, C, h8, w8), f4 (V*T, C, h4, w4)] frame features.
     * ``images`` (V*T, 3, H, W): normalised (padded) frames.
     * ``inst_embeds`` (M, C_q): video-level instance embeddings (the base head's queries,
-      or :meth:`pool_inst_embeds` under given masks).
+      or :meth:`given_inst_embeds` for given masks).
     * ``video_idx`` (M,) long: the video of each instance.
     * ``frame_ids`` (V, T) long, optional: each frame's index in its video (the temporal
       position); ``arange(T)`` when None.

@@ -1,10 +1,20 @@
 """What VideoMaskTransfiner gives its refinement head: temporal positions (the frames'
 indices in the video) and the instance embeddings of given masks ('pooled' or 'query')."""
+import importlib.util
+import os.path as osp
+
 import pytest
 import torch
-from test_vmt import build, make_clip, real_refine_head, tiny_model_cfg
 
 from mmvmt.registry import MODELS
+
+# the tiny model and its recording stand-in head, from test_vmt.py beside this file
+_spec = importlib.util.spec_from_file_location(
+    '_vmt_test_helpers', osp.join(osp.dirname(osp.abspath(__file__)), 'test_vmt.py'))
+_helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_helpers)
+build, make_clip = _helpers.build, _helpers.make_clip
+real_refine_head, tiny_model_cfg = _helpers.real_refine_head, _helpers.tiny_model_cfg
 
 
 def test_training_positions_are_the_sampled_frames_indices_in_the_video():
