@@ -106,10 +106,11 @@ def results_as_annotations(exact: dict, results: List[dict], source: str) -> dic
 
 
 def correct_once(config: str, checkpoint: str, coarse_file: str, img_root: str,
-                 out_file: str, conf_thr: float = 0.65, device: str = 'cpu',
+                 out_file: str, conf_thr: Optional[float] = None, device: str = 'cpu',
                  cfg_options: Optional[dict] = None) -> str:
     """Correct ``coarse_file`` once with the refiner of ``checkpoint`` into ``out_file``
-    (``cfg_options`` override the config's model settings)."""
+    (``conf_thr``: default the config's ``self_correction.conf_thr``, else 0.65;
+    ``cfg_options`` override the config's model settings)."""
     from mmengine.config import Config
 
     from mmvmt.engine import AnnotationCorrector, build_refiner
@@ -117,6 +118,8 @@ def correct_once(config: str, checkpoint: str, coarse_file: str, img_root: str,
     register_all_modules()
     cfg = Config.fromfile(config)
     sc = cfg.get('self_correction') or {}
+    if conf_thr is None:
+        conf_thr = sc.get('conf_thr', 0.65)
     corrector = AnnotationCorrector(conf_thr=conf_thr, frame_pipeline=sc.get('frame_pipeline'),
                                     max_tracks_per_pass=sc.get('max_tracks_per_pass', 8))
     model = build_refiner(config, checkpoint, device, cfg_options)
@@ -186,7 +189,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--img-root', help='frames of the videos (with --checkpoint, --figure)')
     parser.add_argument('--corrected-out', help='where --checkpoint writes its corrected file '
                         '(must not exist)')
-    parser.add_argument('--conf-thr', type=float, default=0.65)
+    parser.add_argument('--conf-thr', type=float,
+                        help="confidence a change needs (default: the config's "
+                        'self_correction.conf_thr, else 0.65)')
     parser.add_argument('--rounds', type=int, nargs='*',
                         help='rounds of --work-dir to show (default: all)')
     parser.add_argument('--erode', type=int, nargs='*', default=[1, 2, 3],
