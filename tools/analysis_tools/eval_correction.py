@@ -121,12 +121,12 @@ def evaluate_candidate(exact: dict, candidate: dict, source: str = '<candidate>'
                 ap_mask=ap['segm']['stats']['AP'])
 
 
-def markdown_table(rows: Dict[str, Dict[str, float]]) -> str:
-    """The measures of each candidate as a markdown table."""
-    lines = ['| | ' + ' | '.join(title for _, title in COLUMNS) + ' |',
-             '|---|' + '---|' * len(COLUMNS)]
+def markdown_table(rows: Dict[str, Dict[str, float]], columns=COLUMNS) -> str:
+    """The measures of each candidate as a markdown table (``columns``: (key, title) pairs)."""
+    lines = ['| | ' + ' | '.join(title for _, title in columns) + ' |',
+             '|---|' + '---|' * len(columns)]
     for name, row in rows.items():
-        lines.append(f'| {name} | ' + ' | '.join(f'{row[key]:.3f}' for key, _ in COLUMNS) + ' |')
+        lines.append(f'| {name} | ' + ' | '.join(f'{row[key]:.3f}' for key, _ in columns) + ' |')
     return '\n'.join(lines)
 
 

@@ -8,6 +8,13 @@ annotation files over the same videos and annotation ids:
 * ``{split}_hq.json``: the exact visible masks as compressed RLE;
 * ``{split}_coarse.json``: YouTube-VIS-like coarse polygons (see :mod:`.coarse`).
 
+``variety=True`` draws the same animals and motions in a style meant for training a refiner
+that must generalize (the garden style, :mod:`.garden`, stays for validation only): any
+brightness for background and objects (no brightness bands) at a random contrast of 12-90
+grey levels, texture amplitudes of 4-40, object scales 0.8-2.2, sensor noise 1-6 grey levels,
+JPEG quality 70-95, and coarse annotations with halos of 1-6 px on 60% of the tracks and
+1-2 px shrinking on 15% (:class:`VarietyLook`).
+
 Layout (docs/dataset_prepare.md, "The toy dataset")::
 
     <out>/{train,val,test}/JPEGImages/<video name>/00000.jpg ...
@@ -29,7 +36,7 @@ import numpy as np
 from mmvmt.structures import encode_mask, segmentation_to_rle, track_areas_and_boxes
 from .coarse import coarse_polygons
 from .shapes import CATEGORIES, EXTENTS, Pose, draw_mask
-from .textures import textured_image
+from .textures import free_textured_image, textured_image
 
 SPLITS = ('train', 'val', 'test')
 # 48 training videos: with 16 the tiny demo model overfits them (toy val tube IoU of its
@@ -46,6 +53,37 @@ _CROSSING_PROB = 0.25  # chance that an object enters or leaves the image during
 _HALO_PROB = 0.5  # chance that an object's coarse annotation has a boundary halo
 # Entries the generator writes: ``overwrite`` only ever deletes a folder holding nothing else.
 _OWN_ENTRIES = frozenset(SPLITS) | {'annotations'}
+
+
+@dataclass
+class VarietyLook:
+    """How one video of the variety style looks (drawn by :meth:`sample`)."""
+    background_grey: float
+    background_amplitude: float
+    noise_sigma: float
+    jpeg_quality: int
+
+    @staticmethod
+    def sample(rng: np.random.Generator) -> 'VarietyLook':
+        return VarietyLook(background_grey=float(rng.uniform(30, 225)),
+                           background_amplitude=float(rng.uniform(4, 40)),
+                           noise_sigma=float(rng.uniform(1, 6)),
+                           jpeg_quality=int(rng.integers(70, 96)))
+
+    def object_texture(self, rng: np.random.Generator) -> np.ndarray:
+        """An object texture whose grey level differs from the background's by 12-90."""
+        contrast = float(rng.uniform(12, 90))
+        grey = self.background_grey + contrast * (1 if rng.random() < 0.5 else -1)
+        if not 15 <= grey <= 240:
+            grey = self.background_grey - (grey - self.background_grey)
+        return free_textured_image(rng, _TEXTURE_SIZE, _TEXTURE_SIZE, float(np.clip(grey, 0, 255)),
+                                   float(rng.uniform(4, 40)))
+
+    @staticmethod
+    def coarse_halo(rng: np.random.Generator) -> int:
+        u = rng.random()
+        return int(rng.integers(1, 7)) if u < 0.6 else (-int(rng.integers(1, 3)) if u < 0.75
+                                                        else 0)
 
 
 @dataclass
@@ -92,13 +130,15 @@ def _crossing_path(rng: np.random.Generator, num_frames: int,
 
 
 def _make_tracks(rng: np.random.Generator, num_frames: int, bright: bool,
-                 force_crossing: bool) -> Tuple[List[_Track], List[int]]:
-    """The objects of one video and their depth order (track indices, back to front)."""
+                 force_crossing: bool,
+                 look: Optional[VarietyLook] = None) -> Tuple[List[_Track], List[int]]:
+    """The objects of one video and their depth order (track indices, back to front);
+    ``look`` (variety style) replaces the brightness bands, scales and halos."""
     tracks: List[_Track] = []
     size = np.array((FRAME_WIDTH, FRAME_HEIGHT), np.float64)
     for k in range(int(rng.integers(1, 4))):
         category_id = int(rng.integers(1, len(CATEGORIES) + 1))
-        scale = float(rng.uniform(1.2, 1.7))
+        scale = float(rng.uniform(1.2, 1.7) if look is None else rng.uniform(0.8, 2.2))
         crossing = num_frames > 1 and (
             (force_crossing and k == 0) or rng.random() < _CROSSING_PROB)
         if crossing:
@@ -115,19 +155,26 @@ def _make_tracks(rng: np.random.Generator, num_frames: int, bright: bool,
                 velocity *= min(1.0, 8.0 / max(1e-6, float(np.linalg.norm(velocity))))
         # Animals walk (or fly) roughly head first.
         heading = float(np.arctan2(velocity[1], velocity[0]) + rng.uniform(-0.4, 0.4))
+        if look is None:
+            texture = textured_image(rng, _TEXTURE_SIZE, _TEXTURE_SIZE, bright)
+            tolerance = float(rng.uniform(1.5, 3))
+            halo = int(rng.integers(2, 5)) if rng.random() < _HALO_PROB else 0
+        else:
+            texture = look.object_texture(rng)
+            tolerance = float(rng.uniform(1, 4))
+            halo = look.coarse_halo(rng)
         tracks.append(_Track(
             category_id=category_id, start=start, velocity=velocity,
             angle=heading, turn=float(rng.uniform(-0.1, 0.1)),
             scale=scale, phase=float(rng.uniform(0, 2 * np.pi)),
-            gait=float(rng.uniform(0.6, 1.3)),
-            texture=textured_image(rng, _TEXTURE_SIZE, _TEXTURE_SIZE, bright),
-            tolerance=float(rng.uniform(1.5, 3)),
-            halo=int(rng.integers(2, 5)) if rng.random() < _HALO_PROB else 0))
+            gait=float(rng.uniform(0.6, 1.3)), texture=texture, tolerance=tolerance,
+            halo=halo))
     return tracks, [int(i) for i in rng.permutation(len(tracks))]
 
 
 def _render_video(rng: np.random.Generator, tracks: List[_Track], depth: List[int],
-                  num_frames: int, bright: bool) -> Tuple[List[np.ndarray], np.ndarray]:
+                  num_frames: int, bright: bool,
+                  look: Optional[VarietyLook] = None) -> Tuple[List[np.ndarray], np.ndarray]:
     """Draw the frames and the exact visible masks.
 
     Returns:
@@ -135,7 +182,12 @@ def _render_video(rng: np.random.Generator, tracks: List[_Track], depth: List[in
         (N, T, H, W) bool of the tracks (a mask excludes what objects in front cover).
     """
     h, w, m = FRAME_HEIGHT, FRAME_WIDTH, _PAN_MARGIN
-    background = textured_image(rng, h + 2 * m, w + 2 * m, not bright)
+    if look is None:
+        background = textured_image(rng, h + 2 * m, w + 2 * m, not bright)
+    else:
+        background = free_textured_image(rng, h + 2 * m, w + 2 * m, look.background_grey,
+                                         look.background_amplitude)
+    noise_sigma = _NOISE_SIGMA if look is None else look.noise_sigma
     offset = rng.uniform(0.3 * m, 1.7 * m, 2)
     pan = rng.uniform(-1.2, 1.2, 2)
     frames = []
@@ -157,7 +209,7 @@ def _render_video(rng: np.random.Generator, tracks: List[_Track], depth: List[in
             fill = cv2.warpAffine(tracks[i].texture, warp, (w, h), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REFLECT)
             image[visible[i, t]] = fill[visible[i, t]]
-        image += rng.normal(0, _NOISE_SIGMA, image.shape).astype(np.float32)
+        image += rng.normal(0, noise_sigma, image.shape).astype(np.float32)
         frames.append(np.clip(np.round(image), 0, 255).astype(np.uint8))
     return frames, visible
 
@@ -217,22 +269,25 @@ def _write_json(path: Path, content: dict) -> None:
 
 
 def _write_split(root: Path, split: str, split_index: int, num_videos: int, num_frames: int,
-                 seed: int, first_video_id: int) -> Dict[str, int]:
+                 seed: int, first_video_id: int, variety: bool = False) -> Dict[str, int]:
     """Render one split's videos under ``root`` and write its two annotation files."""
     videos, hq_anns, coarse_anns = [], [], []
     null_frames = 0
     for index in range(num_videos):
         rng = np.random.default_rng([seed, split_index, index])
         bright = bool(rng.random() < 0.5)
-        tracks, depth = _make_tracks(rng, num_frames, bright, force_crossing=index == 0)
-        frames, visible = _render_video(rng, tracks, depth, num_frames, bright)
+        look = VarietyLook.sample(rng) if variety else None
+        tracks, depth = _make_tracks(rng, num_frames, bright, force_crossing=index == 0,
+                                     look=look)
+        frames, visible = _render_video(rng, tracks, depth, num_frames, bright, look)
+        quality = JPEG_QUALITY if look is None else look.jpeg_quality
         video_id = first_video_id + index
         name = f'toy_{video_id:04d}'
         folder = root / split / 'JPEGImages' / name
         folder.mkdir(parents=True)
         for t, frame in enumerate(frames):
             cv2.imwrite(str(folder / f'{t:05d}.jpg'), frame,
-                        [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+                        [cv2.IMWRITE_JPEG_QUALITY, quality])
         videos.append(dict(id=video_id, width=FRAME_WIDTH, height=FRAME_HEIGHT,
                            length=num_frames,
                            file_names=[f'{name}/{t:05d}.jpg' for t in range(num_frames)]))
@@ -259,7 +314,7 @@ def _write_split(root: Path, split: str, split_index: int, num_videos: int, num_
 def make_toy_vis(out_dir: Union[str, Path] = 'data/toy_vis', *, seed: int = 0,
                  num_videos: Optional[Dict[str, int]] = None,
                  num_frames: int = DEFAULT_NUM_FRAMES, overwrite: bool = False,
-                 verbose: bool = True) -> Dict[str, Dict[str, int]]:
+                 verbose: bool = True, variety: bool = False) -> Dict[str, Dict[str, int]]:
     """Generate the toy video instance segmentation dataset.
 
     The dataset is built in a hidden sibling folder of ``out_dir`` and moved into place only
@@ -274,6 +329,7 @@ def make_toy_vis(out_dir: Union[str, Path] = 'data/toy_vis', *, seed: int = 0,
         overwrite: Replace an existing toy dataset in ``out_dir``. Even then a folder that
             holds anything but ``train/ val/ test/ annotations/`` is refused.
         verbose: Print a summary.
+        variety: Draw the variety style (module docstring) instead of the toy style.
 
     Returns:
         dict: per split, the numbers of ``videos``, ``frames``, ``instances`` (tracks) and
@@ -303,13 +359,14 @@ def make_toy_vis(out_dir: Union[str, Path] = 'data/toy_vis', *, seed: int = 0,
         summary, first_video_id = {}, 1
         for split_index, split in enumerate(SPLITS):
             summary[split] = _write_split(staging, split, split_index, int(sizes[split]),
-                                          int(num_frames), seed, first_video_id)
+                                          int(num_frames), seed, first_video_id, variety)
             first_video_id += int(sizes[split])
         _install(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if verbose:
-        print(f'Toy VIS dataset (seed {seed}) written to {out}:')
+        print(f'Toy VIS dataset ({"variety" if variety else "toy"} style, seed {seed}) '
+              f'written to {out}:')
         for split, s in summary.items():
             print(f'  {split:5s}: {s["videos"]} videos, {s["frames"]} frames, '
                   f'{s["instances"]} instances ({s["null_frames"]} null instance-frames)')

@@ -4,6 +4,9 @@ Brightness is kept in two bands that never meet: in a video with a dark backgrou
 objects are bright and the other way round, with at least 40 grey levels between the bands
 after texturing. That keeps 1-px legs visible after JPEG compression, while hue and
 texture (not brightness) are what tell overlapping objects apart.
+
+The variety style (:func:`free_textured_image`) drops the bands: any mean grey level, any
+texture amplitude, so that a refiner trained on it cannot tell objects by brightness alone.
 """
 from typing import Tuple
 
@@ -73,4 +76,29 @@ def textured_image(rng: np.random.Generator, height: int, width: int,
     pattern = _pattern(rng, height, width)
     mix = (0.5 + 0.5 * smooth_noise(rng, height, width, 3))[..., None]
     image = base * (1 - mix) + second * mix + _AMPLITUDE * pattern[..., None]
+    return np.clip(image, 0, 255).astype(np.float32)
+
+
+def free_textured_image(rng: np.random.Generator, height: int, width: int, grey: float,
+                        amplitude: float) -> np.ndarray:
+    """A textured colour image around any mean grey level (the variety style).
+
+    Args:
+        rng: Random generator.
+        height, width: Image size.
+        grey: Mean grey level of the two mixed colours, in [0, 255].
+        amplitude: Texture amplitude in grey levels (0: the two colours only).
+
+    Returns:
+        np.ndarray: (height, width, 3) float32 image in BGR order, values in [0, 255].
+    """
+    colours = []
+    for _ in range(2):
+        chroma = rng.uniform(-1, 1, 3)
+        chroma -= chroma.mean()
+        colours.append(grey + rng.uniform(-10, 10) +
+                       rng.uniform(0, 40) * chroma / max(1e-6, float(np.abs(chroma).max())))
+    pattern = _pattern(rng, height, width)
+    mix = (0.5 + 0.5 * smooth_noise(rng, height, width, 3))[..., None]
+    image = colours[0] * (1 - mix) + colours[1] * mix + amplitude * pattern[..., None]
     return np.clip(image, 0, 255).astype(np.float32)

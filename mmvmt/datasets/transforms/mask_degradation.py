@@ -9,7 +9,14 @@ order, each step with its own probability:
    fraction of the pixels in the boundary band of width ``drop_width`` is removed;
 2. a random dilation or erosion (elliptic kernel of size ``kernel_size``, ``iterations``
    times);
-3. an inflation halo: dilation by a disk of radius ``halo_width``.
+3. an inflation halo: dilation by a disk of radius ``halo_width``;
+4. thin parts left out (before everything else): parts that cannot hold a square of
+   ``thin_width`` px are removed, as an annotator skips legs and antennae;
+5. a partial-boundary error: steps 2 and 3 act only on one side of a random line through
+   the mask's centre, so one stretch of the boundary is wrong and the rest exact.
+
+Steps 4 and 5 are off by default (probability 0); training a refiner that must work on
+styles it never saw uses them with halos of 1-6 px (``configs/self_correction/``).
 
 Randomness: one seed per call comes from ``np.random`` through a ``@cache_randomness``
 method, so inside mmcv's ``TransformBroadcaster(share_random_params=True)`` every frame of
@@ -65,6 +72,26 @@ def simplify_mask_polygons(mask: np.ndarray, max_vertices: int) -> np.ndarray:
     return out
 
 
+def half_plane(mask: np.ndarray, angle: float, offset: float) -> np.ndarray:
+    """The pixels on the positive side of a line through (near) a mask's centre.
+
+    Args:
+        mask (np.ndarray): Non-empty binary mask (H, W).
+        angle (float): Direction of the line's normal, rad.
+        offset (float): Shift of the line from the centre along the normal, in units of the
+            mask's extent along the normal (0: through the centre of mass).
+
+    Returns:
+        np.ndarray: bool (H, W).
+    """
+    ys, xs = np.nonzero(mask)
+    normal = np.array((np.cos(angle), np.sin(angle)))
+    along = xs * normal[0] + ys * normal[1]
+    threshold = along.mean() + offset * (along.max() - along.min())
+    yy, xx = np.mgrid[0:mask.shape[0], 0:mask.shape[1]]
+    return xx * normal[0] + yy * normal[1] >= threshold
+
+
 def _disk(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
@@ -95,6 +122,11 @@ class MaskDegradation(BaseTransform):
         iterations (tuple[int, int]): Range of the number of iterations.
         halo_prob (float): Probability of an inflation halo.
         halo_width (tuple[int, int]): Range of the halo radius in px.
+        thin_prob (float): Probability of leaving thin parts out.
+        thin_width (tuple[int, int]): Range of the side in px of the square that a part
+            must hold to be kept.
+        partial_prob (float): Probability that the dilation / erosion and the halo act on
+            one side of a random line through the mask's centre only.
         in_key (str): Results key of the accurate masks.
         out_key (str): Results key written with the coarse masks.
     """
@@ -112,16 +144,21 @@ class MaskDegradation(BaseTransform):
                  iterations: Tuple[int, int] = (1, 3),
                  halo_prob: float = 0.3,
                  halo_width: Tuple[int, int] = (1, 3),
+                 thin_prob: float = 0.0,
+                 thin_width: Tuple[int, int] = (3, 5),
+                 partial_prob: float = 0.0,
                  in_key: str = 'gt_masks',
                  out_key: str = 'gt_coarse_masks') -> None:
         for name, value in dict(keep_prob=keep_prob, simplify_prob=simplify_prob,
                                 drop_prob=drop_prob, morph_prob=morph_prob,
-                                dilate_prob=dilate_prob, halo_prob=halo_prob).items():
+                                dilate_prob=dilate_prob, halo_prob=halo_prob,
+                                thin_prob=thin_prob, partial_prob=partial_prob).items():
             if not 0 <= value <= 1:
                 raise ValueError(f'{name} must be in [0, 1], got {value}')
         for name, (lo, hi) in dict(num_vertices=num_vertices, drop_width=drop_width,
                                    drop_ratio=drop_ratio, kernel_size=kernel_size,
-                                   iterations=iterations, halo_width=halo_width).items():
+                                   iterations=iterations, halo_width=halo_width,
+                                   thin_width=thin_width).items():
             if lo > hi or lo < 0:
                 raise ValueError(f'{name} must be a range (low, high) with 0 <= low <= high, '
                                  f'got ({lo}, {hi})')
@@ -139,6 +176,9 @@ class MaskDegradation(BaseTransform):
         self.iterations = tuple(iterations)
         self.halo_prob = halo_prob
         self.halo_width = tuple(halo_width)
+        self.thin_prob = thin_prob
+        self.thin_width = tuple(thin_width)
+        self.partial_prob = partial_prob
         self.in_key = in_key
         self.out_key = out_key
 
@@ -157,7 +197,8 @@ class MaskDegradation(BaseTransform):
         Returns:
             dict: ``keep`` (bool), ``num_vertices`` (int | None), ``drop`` ((width, ratio,
             pixel seed) | None), ``morph`` (('dilate' | 'erode', kernel, iterations) | None),
-            ``halo`` (int | None).
+            ``halo`` (int | None), ``thin`` (int | None), ``partial`` (angle in rad and
+            offset in [-0.5, 0.5] of the line, or None).
         """
         rng = np.random.default_rng([seed, int(instance_id) % 2**32])
         # Every draw happens whatever the outcome, so one parameter's setting does not
@@ -170,13 +211,19 @@ class MaskDegradation(BaseTransform):
         kernel = int(rng.integers(self.kernel_size[0], self.kernel_size[1] + 1)) | 1
         iterations = int(rng.integers(self.iterations[0], self.iterations[1] + 1))
         halo = int(rng.integers(self.halo_width[0], self.halo_width[1] + 1))
+        # Drawn after the others, so that the steps above are the same as without them.
+        u_extra = rng.random(2)
+        thin = int(rng.integers(self.thin_width[0], self.thin_width[1] + 1))
+        line = (float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(-0.5, 0.5)))
         return dict(
             keep=bool(u[0] < self.keep_prob),
             num_vertices=vertices if u[1] < self.simplify_prob else None,
             drop=(width, ratio, pixel_seed) if u[2] < self.drop_prob and width > 0 else None,
             morph=(('dilate' if u[4] < self.dilate_prob else 'erode'), kernel, iterations)
             if u[3] < self.morph_prob and iterations > 0 else None,
-            halo=halo if u[5] < self.halo_prob and halo > 0 else None)
+            halo=halo if u[5] < self.halo_prob and halo > 0 else None,
+            thin=thin if u_extra[0] < self.thin_prob and thin > 1 else None,
+            partial=line if u_extra[1] < self.partial_prob else None)
 
     @staticmethod
     def degrade(mask: np.ndarray, params: Dict) -> np.ndarray:
@@ -194,6 +241,9 @@ class MaskDegradation(BaseTransform):
         if params['keep'] or not mask.any():
             return mask
         out = mask
+        if params.get('thin') is not None:
+            square = np.ones((params['thin'], params['thin']), np.uint8)
+            out = cv2.morphologyEx(out, cv2.MORPH_OPEN, square)
         if params['num_vertices'] is not None:
             out = simplify_mask_polygons(out, params['num_vertices'])
         if params['drop'] is not None:
@@ -201,6 +251,7 @@ class MaskDegradation(BaseTransform):
             band = mask_boundary(out, width)
             drop = np.random.default_rng(pixel_seed).random(out.shape) < ratio
             out = (out.astype(bool) & ~(band & drop)).astype(np.uint8)
+        before = out
         if params['morph'] is not None:
             op, kernel, iterations = params['morph']
             element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel, kernel))
@@ -208,6 +259,9 @@ class MaskDegradation(BaseTransform):
             out = morph(out, element, iterations=iterations)
         if params['halo'] is not None:
             out = cv2.dilate(out, _disk(params['halo']))
+        if params.get('partial') is not None and before.any():
+            side = half_plane(before, *params['partial'])
+            out = np.where(side, out, before).astype(np.uint8)
         return out if out.any() else mask
 
     def transform(self, results: dict) -> dict:
@@ -237,5 +291,6 @@ class MaskDegradation(BaseTransform):
         args = ', '.join(f'{k}={getattr(self, k)!r}' for k in (
             'keep_prob', 'simplify_prob', 'num_vertices', 'drop_prob', 'drop_width',
             'drop_ratio', 'morph_prob', 'dilate_prob', 'kernel_size', 'iterations',
-            'halo_prob', 'halo_width', 'in_key', 'out_key'))
+            'halo_prob', 'halo_width', 'thin_prob', 'thin_width', 'partial_prob', 'in_key',
+            'out_key'))
         return f'{self.__class__.__name__}({args})'

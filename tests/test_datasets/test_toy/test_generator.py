@@ -296,3 +296,25 @@ def test_cli_makes_the_default_dataset_quickly(tmp_path, capsys):
     assert 'train_hq.json is a file, so nothing can be written below it' in \
         capsys.readouterr().err
     assert cli.main(['--out', str(out), '--force', '--seed', '1']) == 0
+
+
+def test_variety_style_frees_brightness_and_keeps_the_toy_style(tmp_path):
+    toy_a, toy_b, var = tmp_path / 'a', tmp_path / 'b', tmp_path / 'v'
+    tiny(toy_a)
+    tiny(toy_b, variety=False)
+    tiny(var, variety=True)
+    assert files(toy_a) == files(toy_b)  # the toy style does not change with the option
+    assert files(var).keys() == files(toy_a).keys()  # same layout
+    assert files(var) != files(toy_a)
+
+
+def test_variety_objects_differ_from_background_but_not_by_bands():
+    rng = np.random.default_rng(3)
+    gaps = []
+    for _ in range(200):
+        look = generator.VarietyLook.sample(rng)
+        texture = look.object_texture(rng)
+        gaps.append(texture.mean() - look.background_grey)
+    gaps = np.abs(gaps)
+    # the toy style keeps >= ~85 grey levels between the bands; here small gaps occur
+    assert gaps.min() < 30 and np.median(gaps) < 80

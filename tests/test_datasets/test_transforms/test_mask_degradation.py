@@ -140,3 +140,42 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match='kernel_size'):
         MaskDegradation(kernel_size=(7, 3))
     assert 'halo_width' in repr(MaskDegradation())
+
+
+def legged_mask():
+    """A disk with a 1-px leg sticking out to the right."""
+    mask = disk_mask(cx=24)
+    mask[20, 36:56] = 1
+    return mask
+
+
+def test_thin_parts_are_left_out_and_the_body_kept():
+    mask = legged_mask()
+    t = MaskDegradation(**dict(OFF, thin_prob=1.), thin_width=(3, 3))
+    coarse = run(t, [mask])[0]
+    assert not coarse[20, 40:56].any()  # the leg is gone
+    assert coarse[disk_mask(cx=24) == 1].sum() >= disk_mask(cx=24).sum() - 4  # body stays
+
+
+def test_partial_error_changes_one_side_only():
+    mask = disk_mask()
+    params = dict(keep=False, num_vertices=None, drop=None, morph=None, halo=3, thin=None,
+                  partial=(0.0, 0.0))  # normal +x through the centre: the right half
+    coarse = MaskDegradation.degrade(mask, params).astype(bool)
+    added = coarse & ~mask.astype(bool)
+    assert added.any()
+    assert not added[:, :30].any() and added[:, 31:].any()
+    # independent check of the side: the halo alone, kept right of the centre column
+    halo = cv2.dilate(mask, mask_degradation._disk(3)).astype(bool)
+    expect = mask.astype(bool).copy()
+    expect[:, 30:] = halo[:, 30:]
+    assert (coarse == expect).all()
+
+
+def test_new_steps_do_not_shift_the_old_draws():
+    old = MaskDegradation()
+    new = MaskDegradation(thin_prob=0.5, partial_prob=0.5)
+    for instance in range(20):
+        a, b = old.sample_params(7, instance), new.sample_params(7, instance)
+        assert {k: a[k] for k in ('keep', 'num_vertices', 'drop', 'morph', 'halo')} == \
+            {k: b[k] for k in ('keep', 'num_vertices', 'drop', 'morph', 'halo')}

@@ -1,0 +1,54 @@
+# Self-correction on toy data of many looks, validated on a style it never trains on:
+# the tiny refiner trains class-agnostic on the variety-style toy videos
+# (`make_toy_vis.py --style variety`: free brightness and contrast, textures, scales 0.8-2.2)
+# with scale jitter, photometric distortion and a wide mask degradation (polygons, halos of
+# 1-6 px, erosion as well as dilation, thin parts left out, errors on part of the boundary),
+# so that it learns boundaries rather than one texture. It corrects the variety train_coarse
+# file; every round also corrects the garden-style coarse annotations (never trained on) and
+# scores them against their exact masks (the Table 3 protocol, docs/experiments.md).
+#   python tools/train.py configs/self_correction/vmt_tiny_self-correction_toy-vis-variety.py
+_base_ = ['./vmt_tiny_self-correction_toy-vis.py']
+
+variety_root = 'data/toy_vis_variety/'
+garden_root = 'data/toy_vis_garden/'
+
+train_pipeline = [
+    dict(type='SeqFormerFrameSample', num_frames=3, local_range=2),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+            dict(type='RandomResize', scale=(192, 128), ratio_range=(0.8, 1.4),
+                 keep_ratio=True),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='PhotoMetricDistortion'),
+            dict(type='MaskDegradation', keep_prob=0.1, simplify_prob=0.5,
+                 num_vertices=(6, 24), drop_prob=0.2, morph_prob=0.5, dilate_prob=0.5,
+                 kernel_size=(3, 5), iterations=(1, 2), halo_prob=0.5, halo_width=(1, 6),
+                 thin_prob=0.3, thin_width=(3, 5), partial_prob=0.3),
+            dict(type='RefinementRegionTarget', dilation=3),
+        ]),
+    dict(type='PackVMTInputs')
+]
+train_dataloader = dict(
+    dataset=dict(data_root=variety_root, ann_file='annotations/train_hq.json',
+                 pipeline=train_pipeline))
+
+self_correction = dict(
+    num_rounds=4,
+    # Stricter than the paper's 0.65 (do no harm where unsure): this small, briefly trained
+    # refiner is confidently wrong on unseen looks more often. On toy val (a style it never
+    # trains on) 0.8 keeps thin-part recall within 1.5 points of the coarse masks and
+    # still gains AP^B 0.205 -> 0.256 (0.65: 0.301, but -5 points of thin parts); see
+    # docs/experiments.md.
+    conf_thr=0.8,
+    coarse_dataset=dict(data_root=variety_root),
+    validation=dict(
+        coarse_dataset=dict(data_root=garden_root, ann_file='annotations/val_coarse.json',
+                            data_prefix=dict(img_path='val/JPEGImages')),
+        gt_ann_file=garden_root + 'annotations/val_hq.json',
+        use_refined_segm=False,
+        # The paper's rule: stop when a round gains less AP^B than this on validation.
+        min_delta=0.005))

@@ -1,0 +1,121 @@
+"""tools/analysis_tools/correction_rounds.py (Table 3 protocol) on hand-made data."""
+import importlib.util
+import json
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from mmvmt.structures import encode_mask
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+spec = importlib.util.spec_from_file_location(
+    'correction_rounds', osp.join(ROOT, 'tools', 'analysis_tools', 'correction_rounds.py'))
+correction_rounds = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(correction_rounds)
+
+H = W = 12
+
+
+def box(r0, r1, c0, c1):
+    m = np.zeros((H, W), bool)
+    m[r0:r1, c0:c1] = True
+    return m
+
+
+def annotation(tracks):
+    """tracks: {ann_id: (video_id, [mask or None per frame])}, two frames per video."""
+    videos = sorted({v for v, _ in tracks.values()})
+    return dict(
+        videos=[dict(id=v, height=H, width=W, length=2,
+                     file_names=[f'v{v}/{t}.jpg' for t in range(2)]) for v in videos],
+        categories=[dict(id=1, name='thing')],
+        annotations=[dict(id=i, video_id=v, category_id=1, iscrowd=0,
+                          segmentations=[None if m is None else encode_mask(m) for m in ms],
+                          areas=[None if m is None else int(m.sum()) for m in ms])
+                     for i, (v, ms) in tracks.items()])
+
+
+def test_tube_iou_by_hand():
+    a = [box(0, 2, 0, 2), None]
+    b = [box(0, 2, 0, 1), box(0, 1, 0, 1)]
+    # intersection 2; union 4 (frame 0) + 1 (frame 1, one side only)
+    assert correction_rounds.tube_iou(a, b) == pytest.approx(2 / 5)
+    assert correction_rounds.tube_iou([None], [None]) == 0
+
+
+def test_base_results_are_matched_to_tracks_by_tube_iou_one_each():
+    exact = annotation({1: (1, [box(0, 4, 0, 4), box(0, 4, 0, 4)]),
+                        2: (1, [box(6, 10, 6, 10), None])})
+    far = [encode_mask(box(6, 10, 6, 10)), None]
+    near = [encode_mask(box(0, 4, 0, 3)), encode_mask(box(0, 4, 0, 4))]
+    results = [dict(video_id=1, category_id=2, score=0.9, segmentations=far),
+               dict(video_id=1, category_id=3, score=0.1, segmentations=near)]
+    base = correction_rounds.results_as_annotations(exact, results, 'r.json')
+    by_id = {a['id']: a for a in base['annotations']}
+    assert by_id[1]['segmentations'] == near  # best tube IoU, whatever class or score
+    assert by_id[2]['segmentations'][0] == far[0] and by_id[2]['segmentations'][1] is None
+    assert by_id[1]['category_id'] == 1  # the GT class stays
+
+
+def test_a_track_without_an_overlapping_result_gets_empty_masks():
+    exact = annotation({1: (1, [box(0, 4, 0, 4), None])})
+    results = [dict(video_id=1, category_id=1, score=1.,
+                    segmentations=[encode_mask(box(8, 10, 8, 10)), None])]
+    base = correction_rounds.results_as_annotations(exact, results, 'r.json')
+    seg = base['annotations'][0]['segmentations']
+    assert seg[1] is None
+    from pycocotools import mask as mask_utils
+    assert mask_utils.decode(seg[0]).sum() == 0
+
+
+def test_a_result_of_an_unknown_video_is_an_error():
+    exact = annotation({1: (1, [box(0, 4, 0, 4), None])})
+    with pytest.raises(ValueError, match='video_id 7'):
+        correction_rounds.results_as_annotations(
+            exact, [dict(video_id=7, category_id=1, score=1., segmentations=[None, None])],
+            'r.json')
+
+
+def test_rounds_table_figure_and_erosion_rows(tmp_path, capsys):
+    body = box(2, 10, 2, 8)
+    leg = body.copy()
+    leg[5, 8:12] = True  # a 1-px leg: thin part of the exact mask
+    exact = annotation({1: (1, [leg, leg])})
+    halo = cv2.dilate(body.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    coarse = annotation({1: (1, [halo, halo])})
+    round1 = annotation({1: (1, [leg, body])})
+    paths = {}
+    for name, content in dict(exact=exact, coarse=coarse).items():
+        paths[name] = tmp_path / f'{name}.json'
+        paths[name].write_text(json.dumps(content))
+    val = tmp_path / 'w' / 'self_correction' / 'round_1' / 'val'
+    val.mkdir(parents=True)
+    (val / 'coarse.json').write_text(json.dumps(round1))
+    (val / 'coarse.provenance.json').write_text('{}')
+    frames = tmp_path / 'frames' / 'v1'
+    frames.mkdir(parents=True)
+    for t in range(2):
+        cv2.imwrite(str(frames / f'{t}.jpg'), np.full((H, W, 3), 128, np.uint8))
+    assert correction_rounds.round_files(str(tmp_path / 'w')) == {1: str(val / 'coarse.json')}
+    out, png = tmp_path / 'table.json', tmp_path / 'fig.png'
+    assert correction_rounds.main([
+        '--exact', str(paths['exact']), '--coarse', str(paths['coarse']), '--work-dir',
+        str(tmp_path / 'w'), '--erode', '1', '--out', str(out), '--figure', str(png),
+        '--img-root', str(tmp_path / 'frames')]) == 0
+    rows = json.loads(out.read_text())
+    assert list(rows) == ['coarse', 'round 1', 'coarse eroded 1 px']
+    # round 1 is exact in frame 0: its boundary IoU beats the coarse halo's
+    assert rows['round 1']['boundary_iou'] > rows['coarse']['boundary_iou']
+    assert '| round 1 |' in capsys.readouterr().out
+    figure = cv2.imread(str(png))
+    assert figure is not None and figure.shape[1] > 3 * figure.shape[0] / 2  # 3 panels in a row
+
+
+def test_missing_rounds_are_an_error(tmp_path, capsys):
+    assert correction_rounds.main(['--exact', 'e.json', '--coarse', 'c.json', '--work-dir',
+                                   str(tmp_path)]) == 1
+    assert 'no corrected validation files' in capsys.readouterr().err
