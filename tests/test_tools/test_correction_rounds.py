@@ -119,3 +119,18 @@ def test_missing_rounds_are_an_error(tmp_path, capsys):
     assert correction_rounds.main(['--exact', 'e.json', '--coarse', 'c.json', '--work-dir',
                                    str(tmp_path)]) == 1
     assert 'no corrected validation files' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('option', ['--out', '--corrected-out', '--figure'])
+def test_an_output_onto_an_input_is_refused_before_any_work(tmp_path, option, capsys):
+    exact = tmp_path / 'annotations' / 'exact.json'
+    exact.parent.mkdir()
+    exact.write_text(json.dumps(annotation({1: (1, [box(2, 6, 2, 6), None])})))
+    coarse = tmp_path / 'coarse.json'
+    coarse.write_text(exact.read_text())
+    before = {p: p.read_bytes() for p in (exact, coarse)}
+    target = coarse if option != '--figure' else exact
+    argv = ['--exact', str(exact), '--coarse', str(coarse), option, str(target)]
+    assert correction_rounds.main(argv) == 2
+    assert option in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (exact, coarse)} == before

@@ -52,3 +52,10 @@ def test_test_time_variants_change_the_model_only():
 def test_training_variants_need_training(capsys):
     assert ablations.main(['--checkpoint', 'x.pth', '--variants', 'det_fixed']) == 1
     assert 'need their own training' in capsys.readouterr().err
+
+
+def test_out_onto_the_config_is_refused_before_any_training(tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text('x = 1\n')
+    assert ablations.main(['--config', str(config), '--out', str(config), '--iters', '1']) == 2
+    assert config.read_text() == 'x = 1\n'

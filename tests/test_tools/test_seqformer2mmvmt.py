@@ -139,3 +139,13 @@ def test_check_against_config_reports_extra_and_mismatched(capsys):
     removed, errors = check_against_config(fitted, config, skip_mismatched=True)
     assert errors == [] and set(fitted) == {'query_embedding.weight'}
     assert 'bbox_head.cls_branches.0.weight' in removed
+
+
+def test_dst_pointing_at_src_is_refused_before_any_work(tmp_path):
+    src = tmp_path / 'src.pth'
+    torch.save(dict(model={'detr.query_embed.weight': torch.randn(3, 8)}), src)
+    before = src.read_bytes()
+    proc = subprocess.run([sys.executable, str(TOOL), str(src), str(src)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and 'input' in proc.stderr, proc.stderr
+    assert src.read_bytes() == before

@@ -37,6 +37,7 @@ from eval_correction import (COLUMNS, decode_tracks, eroded,  # noqa: E402
                              evaluate_candidate, markdown_table)
 
 from mmvmt.structures import encode_mask, load_json  # noqa: E402
+from mmvmt.utils.output_paths import OutputPathError, check_output_path  # noqa: E402
 
 
 def round_files(work_dir: str) -> Dict[int, str]:
@@ -207,6 +208,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    inputs = [args.exact, args.coarse, args.config, args.checkpoint, args.base_results]
+    # nothing this tool writes may replace one of its inputs
+    for option, path in (('--corrected-out', args.corrected_out), ('--out', args.out),
+                         ('--figure', args.figure)):
+        if path:
+            try:
+                check_output_path(path, inputs=inputs, option=option)
+            except OutputPathError as e:
+                print(f'error: {e}', file=sys.stderr)
+                return 2
     files = {'coarse': args.coarse}
     if args.work_dir:
         found = round_files(args.work_dir)

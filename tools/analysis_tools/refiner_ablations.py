@@ -43,6 +43,7 @@ from correction_rounds import correct_once  # noqa: E402
 from eval_correction import evaluate_candidate  # noqa: E402
 
 from mmvmt.structures import load_json  # noqa: E402
+from mmvmt.utils.output_paths import OutputPathError, check_output_path  # noqa: E402
 
 CONFIG = 'configs/self_correction/vmt_tiny_self-correction_toy-vis-variety.py'
 GARDEN = 'data/toy_vis_garden'
@@ -117,6 +118,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.out:
+        try:  # refused before any training when it would replace an input
+            check_output_path(args.out, inputs=[args.config, args.checkpoint],
+                              protected_dirs=[osp.join(GARDEN, 'annotations')],
+                              option='--out')
+        except OutputPathError as e:
+            print(f'error: {e}', file=sys.stderr)
+            return 2
     names = TEST_TIME if args.checkpoint else VARIANTS
     args.variants = args.variants or list(names)
     unknown = [v for v in args.variants if v not in names]

@@ -259,6 +259,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--keep-42-classes', action='store_true',
                         help='keep all 42 rows of a YouTube-VIS class head')
     args = parser.parse_args(argv)
+    from mmvmt.utils.output_paths import OutputPathError, check_output_path
+    try:
+        check_output_path(args.dst, inputs=[args.src, args.config], option='DST')
+    except OutputPathError as err:
+        parser.error(str(err))
     # SeqFormer's checkpoints pickle their argparse namespace beside the weights.
     ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
     state_dict = ckpt.get('model', ckpt) if isinstance(ckpt, dict) else None
