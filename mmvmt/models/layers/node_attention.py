@@ -6,6 +6,7 @@ By Quadtree Sequence Grouping (``quadtree.pack_by_group``) all nodes of one inst
 its frames and levels, form one sequence, so attention mixes space, scale and time. Sequences
 are padded and the padding is masked out of the keys, so instances never attend to each other.
 """
+import torch
 from torch import Tensor, nn
 
 from .attention import PaddedAttention
@@ -54,5 +55,15 @@ class NodeAttentionLayer(nn.Module):
         Returns:
             Tensor: (M, L, E); rows at padding carry no meaning.
         """
-        out = self.attn(nodes, nodes, nodes, unmask_empty_rows(padding_mask))
+        if self.training:
+            out = self.attn(nodes, nodes, nodes, unmask_empty_rows(padding_mask))
+        else:
+            # inference: each sequence at its own length, unpadded and unmasked; a whole
+            # video's sequences are long and of unequal length, and attention is quadratic
+            out = torch.zeros_like(nodes)
+            for i, length in enumerate((~padding_mask).sum(1).tolist()):
+                if length:
+                    seq = nodes[i:i + 1, :length]
+                    out[i:i + 1, :length] = self.attn(seq, seq, seq,
+                                                      padding_mask[i:i + 1, :length])
         return self.norm(nodes + self.dropout(out))

@@ -30,3 +30,17 @@ def test_nodes_of_one_instance_do_attend_to_each_other():
     perturbed = nodes.clone()
     perturbed[0, 3] += 1
     assert not torch.allclose(layer(nodes, padding)[0, 0], layer(perturbed, padding)[0, 0])
+
+
+def test_inference_per_sequence_path_equals_the_padded_batch():
+    """Eval attends each sequence at its own length without a mask; the real rows equal the
+    padded, masked batch of training mode (no dropout)."""
+    torch.manual_seed(0)
+    layer = NodeAttentionLayer(embed_dims=16, num_heads=4)
+    nodes = torch.randn(3, 6, 16)
+    padding = torch.tensor([[False] * 6, [False] * 4 + [True] * 2, [True] * 6])
+    batched = layer.train()(nodes, padding)
+    with torch.no_grad():
+        per_sequence = layer.eval()(nodes, padding)
+    real = ~padding
+    torch.testing.assert_close(per_sequence[real], batched.detach()[real])
