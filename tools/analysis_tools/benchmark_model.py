@@ -59,7 +59,7 @@ SEQFORMER_R50 = 'configs/seqformer/seqformer_r50_8xb2-12e_youtubevis2019.py'
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Benchmark VMT base vs. refinement')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('--checkpoint', default=None, help='optional checkpoint')
+    parser.add_argument('--checkpoint', default=None, help='optional VMT checkpoint')
     parser.add_argument('--frames', type=int, nargs='+', default=[5, 36],
                         help='clip lengths T')
     parser.add_argument('--size', type=int, nargs=2, default=[360, 640],
@@ -67,7 +67,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--repeat', type=int, default=1, help='timed runs per setting')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--num-instances', type=int, default=None,
-                        help='instances kept for refinement (test_cfg.max_per_video)')
+                        help='instances VMT keeps for refinement (test_cfg.max_per_video)')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config entries, e.g. model.test_cfg.chunk_size=6')
