@@ -1,4 +1,4 @@
-"""Benchmark VMT's inference: the base path alone against base + refinement.
+"""Benchmark VMT's inference: base path against base + refinement, and against its peers.
 
 For each clip length T (default 5 and 36) at one frame size (default 360 x 640), a fresh
 process builds the model from CONFIG (random weights unless --checkpoint; backbone
@@ -15,26 +15,51 @@ pretraining is skipped), runs whole-video inference on random frames and measure
 
 Each (T, base or base + refinement) runs in its own process, so that memory the allocator
 keeps from one run does not hide the next one's peak; the times of base and refinement come
-from the same process (after a warm-up run). One table, ratios from the same run. Usage::
+from the same process (after a warm-up run). One table, ratios from the same run.
+
+Peers (``--peers``, default both; ``--peers none`` skips them): what a user would otherwise
+pick, at the same input (the same random frames, size, device and threads):
+
+* ``mask2former``: mmdet's Mask2Former-VIS R50 (the config shipped in mmdet's package, built
+  with mmdet's registry in scope ``mmdet``, random weights), which segments the whole clip
+  as one batch of T frames;
+* ``seqformer``: the SeqFormer base alone (VMT without refinement,
+  ``configs/seqformer/seqformer_r50_8xb2-12e_youtubevis2019.py``).
+
+Each peer and T runs in its own process (not sequentially with RSS deltas), so its peak RSS
+is its own. All models, VMT included, are timed through their full ``predict`` (features,
+heads, postprocessing to masks at the frame size) on a ``(1, T, C, H, W)`` clip whose data
+samples carry what the test pipeline would set (``img_shape``, ``ori_shape``,
+``batch_input_shape``, ``scale_factor``, ``frame_id``, ``video_length``); VMT's predict time
+comes from its base + refinement process, after its warm-up. A second table has one row per
+(model, T): seconds, seconds per frame, peak RSS (or peak CUDA memory) and VMT's time and
+peak memory as ratios to that row's. Usage::
 
     python tools/analysis_tools/benchmark_model.py configs/vmt/vmt_r50_8xb2-12e_hq-ytvis.py
+    python tools/analysis_tools/benchmark_model.py CONFIG --frames 5 --peers seqformer
 """
 import argparse
 import multiprocessing as mp
 import os
 import resource
 import time
-from typing import Dict
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmdet.structures import DetDataSample
+from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.config import DictAction
 
+PEERS = ('mask2former', 'seqformer')
+MASK2FORMER_R50 = os.path.join(
+    os.path.dirname(__import__('mmdet').__file__), '.mim', 'configs', 'mask2former_vis',
+    'mask2former_r50_8xb2-8e_youtubevis2019.py')
+SEQFORMER_R50 = 'configs/seqformer/seqformer_r50_8xb2-12e_youtubevis2019.py'
 
-def parse_args() -> argparse.Namespace:
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Benchmark VMT base vs. refinement')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('--checkpoint', default=None, help='optional checkpoint')
+    parser.add_argument('--checkpoint', default=None, help='optional VMT checkpoint')
     parser.add_argument('--frames', type=int, nargs='+', default=[5, 36],
                         help='clip lengths T')
     parser.add_argument('--size', type=int, nargs=2, default=[360, 640],
@@ -42,11 +67,25 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--repeat', type=int, default=1, help='timed runs per setting')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--num-instances', type=int, default=None,
-                        help='instances kept for refinement (test_cfg.max_per_video)')
+                        help='instances VMT keeps for refinement (test_cfg.max_per_video)')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config entries, e.g. model.test_cfg.chunk_size=6')
-    return parser.parse_args()
+    parser.add_argument('--peers', nargs='+', default=list(PEERS),
+                        choices=list(PEERS) + ['none'],
+                        help='peers measured at the same input ("none": VMT alone)')
+    parser.add_argument('--mask2former-config', default=MASK2FORMER_R50,
+                        help='the Mask2Former-VIS peer (an mmdet config)')
+    parser.add_argument('--seqformer-config', default=SEQFORMER_R50,
+                        help='the SeqFormer peer (an mmvmt config)')
+    parser.add_argument('--mask2former-cfg-options', nargs='+', action=DictAction,
+                        default={}, help='override entries of the Mask2Former-VIS config')
+    parser.add_argument('--seqformer-cfg-options', nargs='+', action=DictAction,
+                        default={}, help='override entries of the SeqFormer config')
+    args = parser.parse_args(argv)
+    if 'none' in args.peers:
+        args.peers = []
+    return args
 
 
 def max_rss() -> int:
@@ -55,27 +94,124 @@ def max_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def build_model(args: argparse.Namespace):
-    """The model of the config, in eval mode on the device."""
+def build_model(args: argparse.Namespace, peer: Optional[str] = None):
+    """The model of the config (``peer`` None), or of a peer, in eval mode on the device.
+
+    Random weights (no backbone pretraining) except VMT's ``--checkpoint``; Mask2Former-VIS
+    is built by mmdet's registry in scope ``mmdet``.
+    """
     from mmengine.config import Config
     from mmengine.logging import MMLogger
+    from mmengine.registry import DefaultScope
     from mmengine.runner import load_checkpoint
 
-    from mmvmt.registry import MODELS
-    from mmvmt.utils import register_all_modules
-    register_all_modules()
     MMLogger.get_instance('mmengine', log_level='WARNING')  # no per-parameter init log
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    if peer == 'mask2former':
+        from mmdet.registry import MODELS
+        from mmdet.utils import register_all_modules
+        register_all_modules(init_default_scope=False)
+        cfg = Config.fromfile(args.mask2former_config)
+        scope = 'mmdet'
+    else:
+        from mmvmt.registry import MODELS
+        from mmvmt.utils import register_all_modules
+        register_all_modules()
+        cfg = Config.fromfile(args.seqformer_config if peer else args.config)
+        scope = 'mmvmt'
+    cfg.merge_from_dict(getattr(args, f'{peer}_cfg_options') if peer else args.cfg_options)
     cfg.model.backbone.init_cfg = None
-    if args.num_instances is not None:
+    cfg.model.init_cfg = None  # mmdet's config loads a COCO checkpoint
+    if args.num_instances is not None and peer is None:
         cfg.model.test_cfg.max_per_video = args.num_instances
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    if args.checkpoint:
+    with DefaultScope.overwrite_default_scope(scope):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+    if args.checkpoint and peer is None:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     return model.to(args.device).eval()
+
+
+def make_clip(args: argparse.Namespace, num_frames: int,
+              pad: int) -> Tuple[torch.Tensor, List[DetDataSample]]:
+    """The benchmark's clip: the same random frames for every model (seed 0).
+
+    Returns:
+        tuple: the frames (T, 3, pad_h, pad_w), zero-padded to multiples of ``pad`` (the
+        model's ``pad_size_divisor``), on the device; and one data sample per frame with the
+        metainfo the test pipeline sets (no resize: scale factor 1).
+    """
+    height, width = args.size
+    pad_h, pad_w = -(-height // pad) * pad, -(-width // pad) * pad
+    gen = torch.Generator().manual_seed(0)
+    video = torch.zeros(num_frames, 3, pad_h, pad_w)
+    video[..., :height, :width] = torch.randn(num_frames, 3, height, width, generator=gen)
+    frames = [
+        DetDataSample(metainfo=dict(
+            img_id=t, frame_id=t, video_length=num_frames, ori_shape=(height, width),
+            img_shape=(height, width), pad_shape=(pad_h, pad_w),
+            batch_input_shape=(pad_h, pad_w), scale_factor=(1.0, 1.0), flip=False,
+            flip_direction=None)) for t in range(num_frames)
+    ]
+    return video.to(args.device), frames
+
+
+def predict_clip(model, video: torch.Tensor, frames: List[DetDataSample]) -> list:
+    """``model.predict`` on the clip as one (1, T, C, H, W) video (fresh data samples: the
+    models write their predictions into them)."""
+    track = TrackDataSample()
+    track.video_data_samples = [DetDataSample(metainfo=f.metainfo) for f in frames]
+    return model.predict(video[None], [track])
+
+
+def run_peer(args: argparse.Namespace, peer: str, num_frames: int, queue) -> None:
+    """Measure one peer at one clip length; put ``dict(model, T, seconds, mem, peak)`` on
+    ``queue``: the best ``--repeat`` predict time after a first run that gives the memory
+    (peak over the built model, and the process's peak)."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = build_model(args, peer)
+    device = torch.device(args.device)
+    video, frames = make_clip(args, num_frames, model.data_preprocessor.pad_size_divisor)
+    with torch.no_grad():
+        idle, out = _first_run(lambda: predict_clip(model, video, frames), device)
+        del out
+        times = _timed(lambda: predict_clip(model, video, frames), args.repeat, device)
+    queue.put(dict(model=peer, T=num_frames, seconds=min(times),
+                   mem=idle['peak'] - idle['idle'], peak=_peak(idle['peak'], device)))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+
+
+def _first_run(run, device: torch.device) -> Tuple[Dict, object]:
+    """Run once; the memory before (``idle``) and at the peak of the run."""
+    if device.type == 'cuda':
+        idle = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        out = run()
+        return dict(idle=idle, peak=torch.cuda.max_memory_allocated()), out
+    idle = max_rss()  # the model built, nothing run yet
+    out = run()
+    return dict(idle=idle, peak=max_rss()), out
+
+
+def _timed(run, repeat: int, device: torch.device) -> List[float]:
+    times = []
+    for _ in range(repeat):
+        _sync(device)
+        start = time.perf_counter()
+        run()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _peak(peak: int, device: torch.device) -> int:
+    """The process's peak so far (CPU: RSS), or the CUDA peak of the measured run."""
+    return max(peak, max_rss()) if device.type == 'cpu' else peak
 
 
 def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
@@ -86,15 +222,9 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
         torch.set_num_threads(args.threads)
     model = build_model(args)
     device = torch.device(args.device)
-    height, width = args.size
-    pad = model.data_preprocessor.pad_size_divisor
-    pad_h, pad_w = -(-height // pad) * pad, -(-width // pad) * pad
-    gen = torch.Generator().manual_seed(0)
-    video = torch.zeros(num_frames, 3, pad_h, pad_w)
-    video[..., :height, :width] = torch.randn(num_frames, 3, height, width, generator=gen)
-    video = video.to(device)
-    meta = dict(img_shape=(height, width), batch_input_shape=(pad_h, pad_w))
-    frames = [DetDataSample(metainfo=meta) for _ in range(num_frames)]
+    video, frames = make_clip(args, num_frames, model.data_preprocessor.pad_size_divisor)
+    pad_h, pad_w = video.shape[-2:]
+    meta = frames[0].metainfo
 
     def base() -> Dict:
         enc = model.extract_video_feat(video, frames)
@@ -142,6 +272,8 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
             sync()
             t_base.append(mid - start)
             t_refine.append(time.perf_counter() - mid)
+        # The whole predict (with postprocessing), as the peers are timed.
+        t_predict = _timed(lambda: predict_clip(model, video, frames), args.repeat, device)
 
     num_inst = len(refined['refined_logits'])
     cells = num_frames * (pad_h // 2) * (pad_w // 2)
@@ -149,9 +281,49 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
     weighted = sum(len(n) * 4 ** (len(refined['nodes']) - 1 - level)
                    for level, n in enumerate(refined['nodes']))
     queue.put(dict(T=num_frames, base=min(t_base), refine=min(t_refine), K=num_inst,
+                   predict=min(t_predict),
                    finest=finest / max(num_inst, 1) / cells,
                    all_levels=weighted / max(num_inst, 1) / cells, mem=mem,
                    peak=max(peak, max_rss() if device.type == 'cpu' else 0)))
+
+
+def comparison_rows(vmt_rows: List[Dict], peer_rows: List[Dict]) -> List[Dict]:
+    """One row per (model, T): VMT's (its predict time and the peak of its base +
+    refinement process) and each peer's, with VMT's time and peak memory at the same T
+    divided by that row's (``time_ratio``, ``peak_ratio``; 1 on VMT's own rows)."""
+    vmt = {r['T']: dict(model='vmt', T=r['T'], seconds=r['predict'], peak=r['peak_full'])
+           for r in vmt_rows}
+    rows = []
+    for num_frames, own in vmt.items():
+        for row in [own] + [p for p in peer_rows if p['T'] == num_frames]:
+            rows.append(dict(row, per_frame=row['seconds'] / num_frames,
+                             time_ratio=own['seconds'] / row['seconds'],
+                             peak_ratio=own['peak'] / row['peak']))
+    return rows
+
+
+def format_comparison(rows: List[Dict], device: str) -> str:
+    """The peers table (markdown), one line per row of :func:`comparison_rows`."""
+    mem = 'peak RSS' if device == 'cpu' else 'peak CUDA memory'
+    lines = [f'| model | T | predict (s) | s / frame | {mem} (GiB) | VMT time / this | '
+             f'VMT {mem} / this |', '|---|---|---|---|---|---|---|']
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['T']} | {r['seconds']:.3f} | {r['per_frame']:.3f} | "
+                     f"{r['peak'] / 1024 ** 3:.2f} | {r['time_ratio']:.2f} | "
+                     f"{r['peak_ratio']:.2f} |")
+    return '\n'.join(lines)
+
+
+def _spawn(ctx, target, args: tuple, what: str) -> Dict:
+    """Run ``target(*args, queue)`` in a fresh process; its result dict."""
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=args + (queue, ))
+    proc.start()
+    proc.join()  # the result is a small dict: the queue never blocks the child
+    if proc.exitcode != 0:
+        raise SystemExit(f'benchmark_model: the run of {what} failed '
+                         f'(exit code {proc.exitcode}).')
+    return queue.get()
 
 
 def main() -> None:
@@ -161,17 +333,13 @@ def main() -> None:
     for num_frames in args.frames:
         row = {}
         for with_refine in (False, True):
-            queue = ctx.Queue()
-            proc = ctx.Process(target=run_setting, args=(args, num_frames, with_refine, queue))
-            proc.start()
-            proc.join()  # the result is a small dict: the queue never blocks the child
-            if proc.exitcode != 0:
-                raise SystemExit(f'benchmark_model: the run with T={num_frames} '
-                                 f'(refine={with_refine}) failed (exit code {proc.exitcode}).')
-            result = queue.get()
+            result = _spawn(ctx, run_setting, (args, num_frames, with_refine),
+                            f'VMT with T={num_frames} (refine={with_refine})')
             key = 'full' if with_refine else 'base'
             row.update(result, **{f'mem_{key}': result['mem'], f'peak_{key}': result['peak']})
         rows.append(row)
+    peer_rows = [_spawn(ctx, run_peer, (args, peer, num_frames), f'{peer} with T={num_frames}')
+                 for num_frames in args.frames for peer in args.peers]
 
     gib = 1024 ** 3
     height, width = args.size
@@ -202,6 +370,10 @@ def main() -> None:
         print(f"\nT {a['T']} -> {b['T']} (x{b['T'] / a['T']:.1f}): time x"
               f"{(b['base'] + b['refine']) / (a['base'] + a['refine']):.2f}, "
               f"peak memory x{b['mem_full'] / max(a['mem_full'], 1):.2f}")
+
+    if peer_rows:
+        print(f'\nPeers at the same input ({", ".join(args.peers)}; random weights):')
+        print(format_comparison(comparison_rows(rows, peer_rows), args.device))
 
 
 if __name__ == '__main__':
