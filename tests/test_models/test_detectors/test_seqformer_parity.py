@@ -104,4 +104,8 @@ def test_masks_match(fixture, outputs):
     ours = outputs['masks']  # (N, T, H/4, W/4)
     theirs = fixture['pred_masks'][0]
     assert ours.shape == theirs.shape
-    assert (ours - theirs).abs().max() < TOL
+    # The mask logits reach |67|: float32 sums of that size differ by ~1e-4 with the number
+    # of CPU threads (seen: 1.7e-5 on one thread, 1.0e-4 on two). Probabilities match to
+    # 1e-4 absolute, logits to 1e-4 absolute or 1e-5 relative, whichever is larger.
+    assert (ours.sigmoid() - theirs.sigmoid()).abs().max() < TOL
+    assert torch.allclose(ours, theirs, rtol=1e-5, atol=TOL)
