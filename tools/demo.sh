@@ -4,7 +4,7 @@
 #   bash tools/demo.sh PYTHON CONFIG WORK_DIR
 # DEMO_EVAL: the metrics (short names); the default compares VMT's refined masks with its
 # base detector's coarse ones. For a model without coarse outputs: DEMO_EVAL=tube_boundary_ap
-# DEMO_ITERS: training iterations of the main job (default 450; the config has 1800).
+# DEMO_ITERS: training iterations of the main job (default 600; the config has 1800).
 # Then the refiner on a style it never saw (docs/experiments.md, Table 3 protocol): a
 # class-agnostic refiner trains DEMO_REFINER_ITERS iterations (default 400) on the
 # variety-style toy videos, corrects the coarse annotations of the garden-style videos once,
@@ -15,7 +15,7 @@ PY=${1:-.venv/bin/python}
 CONFIG=${2:-configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py}
 WORK_DIR=${3:-work_dirs/demo}
 DEMO_EVAL=${DEMO_EVAL:-tube_boundary_ap coarse_tube_boundary_ap}
-DEMO_ITERS=${DEMO_ITERS:-450}
+DEMO_ITERS=${DEMO_ITERS:-600}
 DEMO_REFINER_ITERS=${DEMO_REFINER_ITERS:-400}
 cd "$(dirname "$0")/.."
 demo_start=$(date +%s)
