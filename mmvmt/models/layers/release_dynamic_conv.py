@@ -13,47 +13,17 @@ Conventions of the release (kept so its checkpoints run as released):
   point (x, y) minus the centre of each cell, ``(j * stride + stride // 2, i * stride +
   stride // 2)``.
 """
-from typing import List, Tuple
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-
-def dynamic_layer_dims(in_channels: int, channels: int, num_layers: int) -> List[Tuple[int, int]]:
-    """(C_in, C_out) of each conv of a stack ``in -> c -> ... -> c -> 1``."""
-    dims = [in_channels] + [channels] * (num_layers - 1) + [1]
-    return list(zip(dims[:-1], dims[1:]))
+from .dynamic_conv import dynamic_conv_dims, dynamic_conv_param_count, split_dynamic_params
 
 
 def release_param_count(in_channels: int, channels: int, num_layers: int) -> int:
-    """P: weights + biases of the stack (the width of the controller's output)."""
-    return sum(cin * cout + cout for cin, cout in dynamic_layer_dims(in_channels, channels,
-                                                                     num_layers))
-
-
-def split_release_params(params: Tensor, in_channels: int, channels: int,
-                         num_layers: int) -> List[Tuple[Tensor, Tensor]]:
-    """Cut generated parameters in the release's layout into per-layer (weight, bias).
-
-    Args:
-        params (Tensor): (M, P).
-        in_channels (int): C_in.
-        channels (int): c.
-        num_layers (int): number of convs.
-
-    Returns:
-        list[tuple[Tensor, Tensor]]: weight (M, C_out, C_in) and bias (M, C_out) per layer.
-    """
-    dims = dynamic_layer_dims(in_channels, channels, num_layers)
-    if params.shape[-1] != release_param_count(in_channels, channels, num_layers):
-        raise ValueError(f'split_release_params: got {params.shape[-1]} parameters per '
-                         f'instance, the stack {dims} needs '
-                         f'{release_param_count(in_channels, channels, num_layers)}')
-    sizes = [cin * cout for cin, cout in dims] + [cout for _, cout in dims]
-    parts = params.split(sizes, dim=-1)
-    return [(parts[i].unflatten(-1, dims[i][::-1]), parts[num_layers + i])
-            for i in range(num_layers)]
+    """P: weights + biases of the stack ``in -> c -> ... -> c -> 1`` (the width of the
+    controller's output)."""
+    return dynamic_conv_param_count(dynamic_conv_dims(in_channels, channels, num_layers))
 
 
 def dynamic_convs(params: Tensor, inputs: Tensor, channels: int, num_layers: int) -> Tensor:
@@ -70,7 +40,8 @@ def dynamic_convs(params: Tensor, inputs: Tensor, channels: int, num_layers: int
     """
     num_inst, in_channels, h, w = inputs.shape
     x = inputs.flatten(2)
-    layers = split_release_params(params, in_channels, channels, num_layers)
+    # SeqFormer's layout, shared with the base head (layers/dynamic_conv.py)
+    layers = split_dynamic_params(params, dynamic_conv_dims(in_channels, channels, num_layers))
     for i, (weight, bias) in enumerate(layers):
         x = torch.einsum('moc,mcp->mop', weight, x) + bias[..., None]
         if i < num_layers - 1:
