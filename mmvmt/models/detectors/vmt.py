@@ -325,15 +325,18 @@ class VideoMaskTransfiner(DeformableDETR):
     def _given_inputs(self, masks: Tensor, video_idx: Tensor, f8: Tensor, f4: Tensor,
                       imgs: Tensor, queries: Optional[Dict] = None) -> Dict:
         """The refinement head's inputs for given binary masks (K, T, h, w) of known tracks:
-        coarse logits from each H/8 cell's foreground fraction, and instance embeddings
+        coarse logits from each H/8 cell's foreground fraction, the masks themselves at full
+        resolution (``fine_masks``, zero-padded like the images), and instance embeddings
         (video-level and per frame) of the tracks (``refine_head.given_inst_embeds``: pooled
         under the masks, or the base head's ``queries`` matched to them)."""
         fractions = self._mask_fractions(masks, imgs.shape[-2:], f8.shape[-2:])
         inst_embeds, frame_embeds = self.refine_head.given_inst_embeds(fractions, video_idx,
                                                                        f8, queries)
+        pad_h, pad_w = imgs.shape[-2:]
+        fine = F.pad(masks.float(), (0, pad_w - masks.shape[-1], 0, pad_h - masks.shape[-2]))
         return dict(coarse_logits=torch.logit(fractions.clamp(1e-2, 1 - 1e-2)), feats=[f8, f4],
                     images=imgs, inst_embeds=inst_embeds, video_idx=video_idx,
-                    frame_embeds=frame_embeds)
+                    frame_embeds=frame_embeds, fine_masks=fine)
 
     # ------------------------------------------------------------------ inference
     def predict(self, inputs: Tensor, data_samples: TrackSampleList,

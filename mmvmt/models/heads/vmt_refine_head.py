@@ -13,12 +13,14 @@ The steps of :meth:`VMTRefineHead.refine` follow the paper's Figure 2:
 2. ``_grow_quadtrees``: the four children of every node are scored with the same instance
    weights one level finer and kept where incoherent (the best of each frame).
 3. ``_encode_nodes``: a token per node from its level's features, the coarse mask value and
-   a position (x, y, frame index in the video, level).
+   a position (x, y, frame index in the video, level); with ``fine_prior``, a finest node
+   also sees the full-resolution mask and RGB pixels around its 2 x 2 sub-labels.
 4. ``_group_sequences``: Quadtree Sequence Grouping: all nodes of one instance, all frames
    (of the clip, or of the whole video at test time) and all levels, form one sequence.
 5. ``_transform``: the temporal refinement transformer on each sequence (node attention,
    then instance guidance: the nodes query the instance embeddings of their video).
-6. ``_decode_nodes``: the dynamic pixel decoder labels every node (four sub-labels at H/2).
+6. ``_decode_nodes``: the dynamic pixel decoder labels every node (four sub-labels at H/2;
+   with ``fine_prior`` a correction added to the given mask's full-resolution logit).
 7. ``_paste``: the labels are written into the coarse mask upsampled level by level up to
    full resolution (8 h8 x 8 w8, cropped to H x W); outside the nodes it stays the
    upsampled coarse mask.
@@ -38,7 +40,8 @@ from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
 from ..layers.dynamic_pixel_decoder import DynamicPixelDecoder, paste_node_logits, upsample_chain
-from ..layers.incoherent_detector import DynamicParams, IncoherentDetector, gather_patches
+from ..layers.incoherent_detector import (DynamicParams, IncoherentDetector, gather_patches,
+                                          gather_window)
 from ..layers.node_encoder import NodeEncoder, sample_points
 from ..layers.quadtree import (dense_to_nodes, expand_children, fg_fraction, flat_index,
                                incoherent_cells, pack_by_group, topk_per_group)
@@ -51,6 +54,11 @@ NODE_REGIONS = ('incoherent', 'boundary')
 DETECTOR_CONDITIONS = ('video', 'frame', 'fixed')
 GIVEN_EMBEDDINGS = ('pooled', 'query')
 _FORCED = 3.  # selection score of forced cells: above probabilities and boundary scores
+# fine_prior: the windows of full-resolution pixels a finest node (2 x 2 pixels at 2y, 2x)
+# sees: the mask 2 px around its block, the RGB 1 px around it
+FINE_WINDOW = (-2, 6)  # (offset of the first row / column, side)
+RGB_WINDOW = (-1, 4)
+_PRIOR_EPS = 1e-2  # mask fractions are clamped to [eps, 1 - eps] before the logit
 
 
 @dataclass
@@ -60,7 +68,8 @@ class _Clip:
     ``sizes[l]`` is the (h, w) grid of level l (l = 3: pixels of the finest sub-labels);
     ``frame_base[m]`` the index of instance m's first frame in ``f8`` / ``images``;
     ``frame_ids`` (V, T) the index of each frame in its video; ``coarse_up`` the coarse
-    logits upsampled to every level; ``force`` (per level, dense (M, T, h_l, w_l) bool)
+    logits at every level (levels 0-3: upsampled, or the given full-resolution mask's cell
+    fractions, see :func:`mask_pyramid`); ``force`` (per level, dense (M, T, h_l, w_l) bool)
     cells always taken (training); ``valid`` (M, T) bool frames allowed to hold nodes.
     """
     coarse_logits: Tensor
@@ -111,6 +120,10 @@ class VMTRefineHead(BaseModule):
       position); ``arange(T)`` when None.
     * ``frame_embeds`` (M, T, C_q), optional: per-frame instance embeddings, needed only by
       ``detector_condition='frame'``.
+    * ``fine_masks`` (M, T, H, W), optional: the given masks at full resolution (float in
+      [0, 1], e.g. the annotations to correct). Then every finer level reads the mask's own
+      cell fractions instead of the H/8 logits upsampled, so the detector, the node tokens
+      and the mask outside the nodes know where the given boundary lies to the pixel.
 
     :meth:`forward` returns a dict with ``incoherent_logits`` [(M, T, h8, w8), (C_1,),
     (C_2,)], ``candidates`` [(C_1, 4), (C_2, 4)] (the children scored at levels 1, 2),
@@ -157,6 +170,15 @@ class VMTRefineHead(BaseModule):
             a track (or frame) with fewer such cells than this, small or thin, is pooled
             over every cell it touches, weighted by its coverage.
         query_min_iou (float): ``'query'``: the least soft tube IoU of a match.
+        fine_prior (bool): the finest nodes predict a *correction* of the mask they refine:
+            a sub-label's logit is ``prior_scale * prior + decoder output``, the prior being
+            the full-resolution logit of ``fine_masks`` (or of the coarse mask upsampled),
+            and each finest node's token also sees the mask in a 6 x 6 and the RGB image in
+            a 4 x 4 pixel window around its 2 x 2 sub-labels. A refiner that has learnt
+            nothing keeps the given mask; where it is unsure it stays near it. The node
+            tokens at H/2 otherwise see the mask only as a value bilinearly upsampled from
+            H/8, so a 1-3 px halo or a 2 px leg is invisible to them.
+        prior_scale (float): initial value of the learnt ``prior_scale``.
         loss_incoherent (dict): config of the incoherence-map loss, applied per level.
         loss_node (dict): config of the node-label loss, applied per level.
         init_cfg (dict, optional): initialisation config.
@@ -171,6 +193,7 @@ class VMTRefineHead(BaseModule):
                  boundary_width: int = 1, detector_condition: str = 'video',
                  group_frames: Optional[int] = None, given_embeddings: str = 'pooled',
                  pool_min_cells: float = 4., query_min_iou: float = 0.1,
+                 fine_prior: bool = True, prior_scale: float = 0.5,
                  loss_incoherent: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
                                                     loss_weight=1.0),
                  loss_node: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
@@ -203,6 +226,7 @@ class VMTRefineHead(BaseModule):
         self.given_embeddings = given_embeddings
         self.pool_min_cells = pool_min_cells
         self.query_min_iou = query_min_iou
+        self.fine_prior = fine_prior
         self.rgb_embed = RGBEmbedding(embed_channels=rgb_channels)
         self.detector = IncoherentDetector(inst_channels=inst_channels, in_channels=in_channels,
                                            rgb_channels=rgb_channels,
@@ -210,9 +234,13 @@ class VMTRefineHead(BaseModule):
                                            feat_channels=detector_channels)
         if detector_condition == 'fixed':
             self.fixed_embed = nn.Parameter(torch.randn(1, inst_channels))
+        window_channels = FINE_WINDOW[1] ** 2 + 3 * RGB_WINDOW[1] ** 2 if fine_prior else 0
         self.node_encoder = NodeEncoder(
-            level_channels=(in_channels, in_channels, in_channels + rgb_channels),
+            level_channels=(in_channels, in_channels,
+                            in_channels + rgb_channels + window_channels),
             hidden_dim=hidden_dim)
+        if fine_prior:
+            self.prior_scale = nn.Parameter(torch.tensor(float(prior_scale)))
         self.transformer = RefinementTransformer(num_layers=num_layers, embed_dims=hidden_dim,
                                                  inst_channels=inst_channels,
                                                  num_heads=num_heads, ffn_channels=ffn_channels)
@@ -395,13 +423,14 @@ class VMTRefineHead(BaseModule):
     # ------------------------------------------------------------------ the steps
     def refine(self, *, coarse_logits: Tensor, feats: Sequence[Tensor], images: Tensor,
                inst_embeds: Tensor, video_idx: Tensor, frame_ids: Optional[Tensor] = None,
-               frame_embeds: Optional[Tensor] = None, force: Optional[List[Tensor]] = None,
+               frame_embeds: Optional[Tensor] = None, fine_masks: Optional[Tensor] = None,
+               force: Optional[List[Tensor]] = None,
                valid: Optional[Tensor] = None) -> Dict[str, object]:
         """Steps 1-7 of the module docstring (Figure 2 of the paper).
 
         Args:
-            coarse_logits, feats, images, inst_embeds, video_idx, frame_ids, frame_embeds:
-                see the class docstring.
+            coarse_logits, feats, images, inst_embeds, video_idx, frame_ids, frame_embeds,
+                fine_masks: see the class docstring.
             force (list[Tensor], optional): per level, dense (M, T, h_l, w_l) bool cells
                 always taken as nodes (training), before the detector's.
             valid (Tensor, optional): (M, T) bool; other frames hold no nodes.
@@ -410,7 +439,7 @@ class VMTRefineHead(BaseModule):
             dict: see the class docstring.
         """
         clip = self._prepare(coarse_logits, feats, images, inst_embeds, video_idx, frame_ids,
-                             frame_embeds, force, valid)
+                             frame_embeds, fine_masks, force, valid)
         roots, root_logits = self._detect_roots(clip)
         nodes, candidates, candidate_logits = self._grow_quadtrees(clip, roots)
         tokens = self._encode_nodes(clip, nodes)
@@ -424,8 +453,8 @@ class VMTRefineHead(BaseModule):
 
     def _prepare(self, coarse_logits: Tensor, feats: Sequence[Tensor], images: Tensor,
                  inst_embeds: Tensor, video_idx: Tensor, frame_ids: Optional[Tensor],
-                 frame_embeds: Optional[Tensor], force: Optional[List[Tensor]],
-                 valid: Optional[Tensor]) -> _Clip:
+                 frame_embeds: Optional[Tensor], fine_masks: Optional[Tensor],
+                 force: Optional[List[Tensor]], valid: Optional[Tensor]) -> _Clip:
         """Check the inputs; compute what all steps share (upsampled coarse masks, the RGB
         embedding, the detector's per-level inputs and instance-specific weights)."""
         f8, f4 = feats[0], feats[1]
@@ -446,6 +475,14 @@ class VMTRefineHead(BaseModule):
             raise ValueError("VMTRefineHead: detector_condition='frame' needs frame_embeds "
                              '(M, T, C_q)')
         sizes = [(h8 << level, w8 << level) for level in range(NUM_LEVELS + 1)]
+        if fine_masks is None:
+            coarse_up = upsample_chain(coarse_logits, NUM_LEVELS)
+        elif fine_masks.dim() != 4 or fine_masks.shape[:2] != coarse_logits.shape[:2]:
+            raise ValueError(f'VMTRefineHead: fine_masks must be (M, T, H, W) with (M, T) = '
+                             f'{tuple(coarse_logits.shape[:2])} like coarse_logits, got '
+                             f'{tuple(fine_masks.shape)}')
+        else:
+            coarse_up = mask_pyramid(coarse_logits, _fit(fine_masks.float(), sizes[-1]))
         rgb = self.rgb_embed(images)
         if self.detector_condition == 'video':
             condition = inst_embeds
@@ -453,8 +490,7 @@ class VMTRefineHead(BaseModule):
             condition = frame_embeds.flatten(0, 1)  # one weight set per (instance, frame)
         else:
             condition = self.fixed_embed.expand(num_inst, -1)
-        return _Clip(coarse_logits=coarse_logits,
-                     coarse_up=upsample_chain(coarse_logits, NUM_LEVELS), f8=f8, f4=f4, rgb=rgb,
+        return _Clip(coarse_logits=coarse_logits, coarse_up=coarse_up, f8=f8, f4=f4, rgb=rgb,
                      images=images, inst_embeds=inst_embeds, video_idx=video_idx,
                      frame_ids=frame_ids.to(f8.device), frame_base=video_idx * num_frames,
                      sizes=sizes,
@@ -532,8 +568,9 @@ class VMTRefineHead(BaseModule):
 
     def _encode_nodes(self, clip: _Clip, nodes: List[Tensor]) -> List[Tensor]:
         """Step 3: node tokens (P_l, E) per level from the level's features (f8; f4; f4 and
-        the RGB embedding), the coarse mask logit, and the position (x, y in cells of the
-        finest level, the frame's index in the video)."""
+        the RGB embedding, and with ``fine_prior`` the full-resolution windows of
+        :meth:`_pixel_windows`), the coarse mask logit, and the position (x, y in cells of
+        the finest level, the frame's index in the video)."""
         level_maps = [[clip.f8], [clip.f4], [clip.f4, clip.rgb]]
         tokens = []
         for level, level_nodes in enumerate(nodes):
@@ -541,7 +578,10 @@ class VMTRefineHead(BaseModule):
             h, w = clip.sizes[level]
             xy = torch.stack([(x + 0.5) / w, (y + 0.5) / h], 1)
             frames = clip.frame_base[m] + t
-            feats = torch.cat([sample_points(f, frames, xy) for f in level_maps[level]], 1)
+            feats = [sample_points(f, frames, xy) for f in level_maps[level]]
+            if self.fine_prior and level == NUM_LEVELS - 1:
+                feats.append(self._pixel_windows(clip, level_nodes))
+            feats = torch.cat(feats, 1)
             coarse_up = clip.coarse_up[level]
             coarse = coarse_up.flatten()[flat_index(level_nodes, coarse_up.shape[1:])]
             scale = 2 ** (NUM_LEVELS - 1 - level)  # positions in cells of the finest level
@@ -549,6 +589,26 @@ class VMTRefineHead(BaseModule):
             pos = torch.stack([(x + 0.5) * scale, (y + 0.5) * scale, frame_index], 1)
             tokens.append(self.node_encoder(feats, coarse, pos, level))
         return tokens
+
+    @staticmethod
+    def _pixel_windows(clip: _Clip, nodes: Tensor) -> Tensor:
+        """What a finest node (covering pixels 2y, 2y + 1 and 2x, 2x + 1) sees at full
+        resolution: the mask's probabilities in the ``FINE_WINDOW`` and the normalised RGB
+        in the ``RGB_WINDOW`` around it, zero outside the image.
+
+        Args:
+            clip (_Clip): the prepared inputs.
+            nodes (Tensor): (P, 4) long nodes of the finest level.
+
+        Returns:
+            Tensor: (P, 6 * 6 + 3 * 4 * 4).
+        """
+        m, t, y, x = nodes.unbind(1)
+        prior = clip.coarse_up[NUM_LEVELS].flatten(0, 1)[:, None]  # (M*T, 1, H, W), a view
+        mask, inside = gather_window(prior, m * clip.num_frames + t, 2 * y, 2 * x, *FINE_WINDOW)
+        rgb, _ = gather_window(clip.images, clip.frame_base[m] + t, 2 * y, 2 * x, *RGB_WINDOW)
+        mask = mask[:, 0].sigmoid() * inside
+        return torch.cat([mask.flatten(1), rgb.flatten(1)], 1)
 
     def _group_sequences(self, clip: _Clip, nodes: List[Tensor]) -> _Sequences:
         """Step 4: Quadtree Sequence Grouping.
@@ -584,8 +644,16 @@ class VMTRefineHead(BaseModule):
 
     def _decode_nodes(self, clip: _Clip, nodes: List[Tensor],
                       node_feats: List[Tensor]) -> List[Tensor]:
-        """Step 6: the dynamic pixel decoder's node logits [(P_0,), (P_1,), (P_2, 4)]."""
-        return self.pixel_decoder(node_feats, [n[:, 0] for n in nodes], clip.inst_embeds)
+        """Step 6: the dynamic pixel decoder's node logits [(P_0,), (P_1,), (P_2, 4)];
+        with ``fine_prior`` the sub-labels add ``prior_scale`` times the full-resolution
+        prior logit at their pixels (a correction of the given mask, not a new one)."""
+        logits = self.pixel_decoder(node_feats, [n[:, 0] for n in nodes], clip.inst_embeds)
+        if self.fine_prior:
+            prior = clip.coarse_up[NUM_LEVELS]
+            children = expand_children(nodes[-1])[0]
+            at = prior.flatten()[flat_index(children, prior.shape[1:])].view(-1, 4)
+            logits[-1] = logits[-1] + self.prior_scale * at
+        return logits
 
     def _paste(self, clip: _Clip, nodes: List[Tensor],
                node_logits: List[Tensor]) -> Tuple[Tensor, Tensor]:
@@ -598,6 +666,29 @@ class VMTRefineHead(BaseModule):
         refined, label_cell = paste_node_logits(clip.coarse_up, nodes, node_logits)
         size = tuple(clip.images.shape[-2:])
         return _fit(refined, size), _fit(label_cell, size)
+
+
+def mask_pyramid(coarse_logits: Tensor, fine_masks: Tensor) -> List[Tensor]:
+    """The given full-resolution masks seen at every quadtree level.
+
+    Args:
+        coarse_logits (Tensor): (M, T, h8, w8) logits at H/8 (level 0, kept as they are).
+        fine_masks (Tensor): (M, T, 8 h8, 8 w8) float masks in [0, 1].
+
+    Returns:
+        list[Tensor]: levels 0-3, (M, T, h8 * 2**l, w8 * 2**l): level 0 ``coarse_logits``,
+        level l > 0 the logit of each cell's foreground fraction (area average of
+        ``fine_masks`` over the cell), clamped to [eps, 1 - eps] as the H/8 logits of given
+        masks are.
+    """
+    flat = fine_masks.flatten(0, 1)[:, None]
+    levels = [coarse_logits]
+    for level in range(1, NUM_LEVELS + 1):
+        side = 1 << (NUM_LEVELS - level)
+        frac = F.avg_pool2d(flat, side) if side > 1 else flat
+        frac = frac.clamp(_PRIOR_EPS, 1 - _PRIOR_EPS)
+        levels.append(torch.logit(frac)[:, 0].view(*fine_masks.shape[:2], *frac.shape[-2:]))
+    return levels
 
 
 def boundary_band_scores(coarse_logits: Tensor, width: int) -> Tensor:

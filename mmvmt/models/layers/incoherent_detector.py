@@ -22,6 +22,33 @@ from torch import Tensor, nn
 DynamicParams = List[Tuple[Tensor, Tensor]]
 
 
+def gather_window(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor, start: int,
+                  size: int) -> Tuple[Tensor, Tensor]:
+    """The ``size`` x ``size`` window of each position whose top-left corner is ``start``
+    cells from it (rows ``y + start .. y + start + size - 1``), zero outside the map.
+
+    Args:
+        maps (Tensor): (B, C, h, w).
+        batch (Tensor): (P,) long, which map.
+        y (Tensor): (P,) long rows.
+        x (Tensor): (P,) long columns.
+        start (int): offset of the window's first row / column (e.g. ``-radius``).
+        size (int): window side S.
+
+    Returns:
+        tuple[Tensor, Tensor]: windows (P, C, S, S) and inside (P, S, S) bool.
+    """
+    h, w = maps.shape[-2:]
+    offsets = torch.arange(start, start + size, device=maps.device)
+    yy = y[:, None, None] + offsets[None, :, None]
+    xx = x[:, None, None] + offsets[None, None, :]
+    inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+    flat = yy.clamp(0, h - 1) * w + xx.clamp(0, w - 1)
+    patches = maps.flatten(2)[batch[:, None, None], :, flat]  # (P, S, S, C)
+    patches = patches * inside[..., None]
+    return patches.permute(0, 3, 1, 2), inside
+
+
 def gather_patches(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor,
                    radius: int) -> Tuple[Tensor, Tensor]:
     """The ``(2 * radius + 1)``-sided neighbourhood of each position, zero outside the map.
@@ -36,15 +63,7 @@ def gather_patches(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor,
     Returns:
         tuple[Tensor, Tensor]: patches (P, C, R, R) with R = 2r + 1, and inside (P, R, R) bool.
     """
-    h, w = maps.shape[-2:]
-    offsets = torch.arange(-radius, radius + 1, device=maps.device)
-    yy = y[:, None, None] + offsets[None, :, None]
-    xx = x[:, None, None] + offsets[None, None, :]
-    inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-    flat = yy.clamp(0, h - 1) * w + xx.clamp(0, w - 1)
-    patches = maps.flatten(2)[batch[:, None, None], :, flat]  # (P, R, R, C)
-    patches = patches * inside[..., None]
-    return patches.permute(0, 3, 1, 2), inside
+    return gather_window(maps, batch, y, x, -radius, 2 * radius + 1)
 
 
 class IncoherentDetector(nn.Module):

@@ -3,6 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from mmvmt.models.heads import VMTRefineHead, refined_region
+from mmvmt.models.heads.vmt_refine_head import mask_pyramid
 from mmvmt.models.layers import upsample_chain
 from mmvmt.registry import MODELS
 
@@ -419,3 +420,72 @@ def test_predict_region_covers_exactly_the_sub_labels_of_finest_nodes():
         expected[m, t, 2 * y:2 * y + 2, 2 * x:2 * x + 2] = True
     assert region.dtype == torch.bool and torch.equal(region, expected)
     assert len(out['nodes'][2]) == 2 * 7 and region.sum() == 2 * 7 * 4
+
+
+def test_mask_pyramid_is_the_cell_fractions_of_the_fine_mask():
+    """Hand case: a 16 x 16 mask whose left 5 columns are foreground; at H/4 (cells of
+    4 x 4 pixels) column 1 is 1/4 covered, at H/2 column 2 is 1/2 covered."""
+    fine = torch.zeros(1, 1, 16, 16)
+    fine[..., :5] = 1
+    coarse = torch.full((1, 1, 2, 2), 0.25)
+    levels = mask_pyramid(coarse, fine)
+    assert levels[0] is coarse
+    assert [tuple(lv.shape[-2:]) for lv in levels] == [(2, 2), (4, 4), (8, 8), (16, 16)]
+    probs = [lv.sigmoid() for lv in levels[1:]]
+    assert torch.allclose(probs[0][0, 0, 0], torch.tensor([0.99, 0.25, 0.01, 0.01]))
+    assert torch.allclose(probs[1][0, 0, 3], torch.tensor([0.99, 0.99, 0.5] + [0.01] * 5))
+    assert torch.allclose(probs[2][0, 0, 7, 3:7], torch.tensor([0.99, 0.99, 0.01, 0.01]))
+
+
+def test_fine_prior_keeps_the_given_mask_when_the_decoder_says_nothing():
+    """With the decoder's output zeroed, the finest sub-labels are prior_scale times the
+    given mask's full-resolution logit: a leg 2 px wide that H/8 cannot see survives at
+    every finest node, and outside the nodes the refined mask is the given one exactly."""
+    torch.manual_seed(0)
+    head = make_head(max_nodes_per_frame=(4, 8, 16), incoherent_thr=0.0).eval()
+    inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
+    fine = torch.zeros(1, 2, 64, 96)
+    fine[..., 20:44, 30:60] = 1
+    fine[..., 30:32, 60:90] = 1  # a leg 2 px wide
+    inputs['fine_masks'] = fine
+    inputs['coarse_logits'] = torch.logit(F.avg_pool2d(fine[0], 8).clamp(0.01, 0.99))[None]
+    with torch.no_grad():
+        for p in head.pixel_decoder.hyper.parameters():
+            p.zero_()  # the hypernetwork's classifiers: all weights and biases 0
+        out = head(**inputs)
+    refined, label_cell = out['refined_logits'], out['label_cell']
+    finest = label_cell == 1
+    assert finest.any() and (label_cell == 0).any()
+    assert torch.equal(refined[finest] > 0, fine[finest] > 0)
+    expected = torch.logit(fine.clamp(0.01, 0.99))
+    assert torch.allclose(refined[finest], head.prior_scale * expected[finest])
+    assert torch.equal(refined[label_cell == 0], expected[label_cell == 0])
+
+
+def test_fine_prior_windows_show_the_node_its_pixels():
+    """A finest node's token reads the given mask in a 6 x 6 window starting 2 px above and
+    left of its 2 x 2 pixels: changing a pixel inside that window changes the token,
+    changing one just outside does not."""
+    torch.manual_seed(0)
+    head = make_head(max_nodes_per_frame=(1, 1, 1), incoherent_thr=0.0).eval()
+    inputs = make_inputs(num_videos=1, num_frames=1, video_idx=(0, ))
+    fine = torch.zeros(1, 1, 64, 96)
+    inputs['fine_masks'] = fine
+    with torch.no_grad():
+        out = head(**inputs)
+    _, t, y, x = out['nodes'][2][0].tolist()
+    clip = head._prepare(**{k: inputs[k] for k in (
+        'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
+        frame_embeds=None, fine_masks=fine, force=None, valid=None)
+    base = head._pixel_windows(clip, out['nodes'][2][:1])
+    for dy, dx, changes in [(-2, -2, True), (3, 3, True), (-3, 0, False), (0, 4, False)]:
+        yy, xx = 2 * y + dy, 2 * x + dx
+        if not (0 <= yy < 64 and 0 <= xx < 96):
+            continue
+        moved = fine.clone()
+        moved[0, t, yy, xx] = 1
+        clip2 = head._prepare(**{k: inputs[k] for k in (
+            'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
+            frame_embeds=None, fine_masks=moved, force=None, valid=None)
+        assert (not torch.equal(head._pixel_windows(clip2, out['nodes'][2][:1]), base)) \
+            == changes, (dy, dx)

@@ -2,7 +2,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmvmt.models.layers.incoherent_detector import IncoherentDetector, gather_patches
+from mmvmt.models.layers.incoherent_detector import (IncoherentDetector, gather_patches,
+                                                     gather_window)
 
 
 @pytest.fixture
@@ -35,6 +36,18 @@ def test_gather_patches_matches_padded_slicing():
         assert torch.equal(patches[p], expected)
         expected_inside = F.pad(torch.ones(5, 6), (2, 2, 2, 2))[y[p]:y[p] + 5, x[p]:x[p] + 5] > 0
         assert torch.equal(inside[p], expected_inside)
+
+
+def test_gather_window_matches_padded_slicing_for_uncentred_windows():
+    """An even window starting 2 cells above-left (a finest node's 6 x 6 pixel window)."""
+    maps = torch.randn(2, 3, 7, 5)
+    batch, y, x = torch.tensor([1, 0, 1]), torch.tensor([0, 6, 3]), torch.tensor([4, 0, 2])
+    windows, inside = gather_window(maps, batch, y, x, start=-2, size=6)
+    padded = F.pad(maps, (2, 6, 2, 6))  # enough on every side for a window anywhere
+    ones = F.pad(torch.ones(7, 5), (2, 6, 2, 6))
+    for p in range(3):
+        assert torch.equal(windows[p], padded[batch[p], :, y[p]:y[p] + 6, x[p]:x[p] + 6])
+        assert torch.equal(inside[p], ones[y[p]:y[p] + 6, x[p]:x[p] + 6] > 0)
 
 
 def test_params_are_per_instance(detector):
