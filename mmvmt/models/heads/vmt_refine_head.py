@@ -58,6 +58,7 @@ _FORCED = 3.  # selection score of forced cells: above probabilities and boundar
 # sees: the mask 2 px around its block, the RGB 1 px around it
 FINE_WINDOW = (-2, 6)  # (offset of the first row / column, side)
 RGB_WINDOW = (-1, 4)
+COLOUR_WINDOW = (-6, 14)  # the local colour model's window (6 px around the block)
 _PRIOR_EPS = 1e-2  # mask fractions are clamped to [eps, 1 - eps] before the logit
 
 
@@ -234,7 +235,7 @@ class VMTRefineHead(BaseModule):
                                            feat_channels=detector_channels)
         if detector_condition == 'fixed':
             self.fixed_embed = nn.Parameter(torch.randn(1, inst_channels))
-        window_channels = FINE_WINDOW[1] ** 2 + 3 * RGB_WINDOW[1] ** 2 if fine_prior else 0
+        window_channels = FINE_WINDOW[1] ** 2 + 3 * RGB_WINDOW[1] ** 2 + 5 if fine_prior else 0
         self.node_encoder = NodeEncoder(
             level_channels=(in_channels, in_channels,
                             in_channels + rgb_channels + window_channels),
@@ -601,14 +602,15 @@ class VMTRefineHead(BaseModule):
             nodes (Tensor): (P, 4) long nodes of the finest level.
 
         Returns:
-            Tensor: (P, 6 * 6 + 3 * 4 * 4).
+            Tensor: (P, 6 * 6 + 3 * 4 * 4 + 5): the mask window, the RGB window and the
+            local colour model's scores (:func:`_colour_scores`).
         """
         m, t, y, x = nodes.unbind(1)
         prior = clip.coarse_up[NUM_LEVELS].flatten(0, 1)[:, None]  # (M*T, 1, H, W), a view
         mask, inside = gather_window(prior, m * clip.num_frames + t, 2 * y, 2 * x, *FINE_WINDOW)
         rgb, _ = gather_window(clip.images, clip.frame_base[m] + t, 2 * y, 2 * x, *RGB_WINDOW)
         mask = mask[:, 0].sigmoid() * inside
-        return torch.cat([mask.flatten(1), rgb.flatten(1)], 1)
+        return torch.cat([mask.flatten(1), rgb.flatten(1), _colour_scores(clip, nodes)], 1)
 
     def _group_sequences(self, clip: _Clip, nodes: List[Tensor]) -> _Sequences:
         """Step 4: Quadtree Sequence Grouping.
@@ -666,6 +668,37 @@ class VMTRefineHead(BaseModule):
         refined, label_cell = paste_node_logits(clip.coarse_up, nodes, node_logits)
         size = tuple(clip.images.shape[-2:])
         return _fit(refined, size), _fit(label_cell, size)
+
+
+def _colour_scores(clip: _Clip, nodes: Tensor) -> Tensor:
+    """A local colour model of each finest node: which side of the given mask each of its
+    four pixels looks like.
+
+    In the ``COLOUR_WINDOW`` around the node, the mean RGB under the given mask (``in``) and
+    outside it (``out``); for each of the node's 2 x 2 pixels the score
+    ``(d_out - d_in) / (d_out + d_in)`` in [-1, 1] of its squared distances to them (1: it
+    looks like the inside), and the contrast ``|in - out|``. Whatever the texture or the
+    palette of a video, a halo pixel looks like the background next to it and a leg pixel
+    like the body: a cue that does not depend on the style the refiner trained on.
+
+    Returns:
+        Tensor: (P, 5): four scores (child order of ``expand_children``), the contrast.
+    """
+    m, t, y, x = nodes.unbind(1)
+    prior = clip.coarse_up[NUM_LEVELS].flatten(0, 1)[:, None]
+    mask, inside = gather_window(prior, m * clip.num_frames + t, 2 * y, 2 * x, *COLOUR_WINDOW)
+    rgb, _ = gather_window(clip.images, clip.frame_base[m] + t, 2 * y, 2 * x, *COLOUR_WINDOW)
+    fg = (mask[:, 0] > 0).float() * inside  # (P, S, S)
+    bg = (mask[:, 0] <= 0).float() * inside
+    mean_in = (rgb * fg[:, None]).sum((2, 3)) / fg.sum((1, 2))[:, None].clamp(min=1)
+    mean_out = (rgb * bg[:, None]).sum((2, 3)) / bg.sum((1, 2))[:, None].clamp(min=1)
+    centre = -COLOUR_WINDOW[0]
+    block = rgb[:, :, centre:centre + 2, centre:centre + 2].flatten(2)  # (P, 3, 4) row-major
+    d_in = (block - mean_in[..., None]).square().sum(1)
+    d_out = (block - mean_out[..., None]).square().sum(1)
+    scores = (d_out - d_in) / (d_out + d_in).clamp(min=1e-6)
+    scores = scores * ((fg.sum((1, 2)) > 0) & (bg.sum((1, 2)) > 0)).float()[:, None]
+    return torch.cat([scores, (mean_in - mean_out).norm(dim=1, keepdim=True)], 1)
 
 
 def mask_pyramid(coarse_logits: Tensor, fine_masks: Tensor) -> List[Tensor]:

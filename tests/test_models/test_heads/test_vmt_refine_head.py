@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from mmvmt.models.heads import VMTRefineHead, refined_region
-from mmvmt.models.heads.vmt_refine_head import mask_pyramid
+from mmvmt.models.heads.vmt_refine_head import FINE_WINDOW, _colour_scores, mask_pyramid
 from mmvmt.models.layers import upsample_chain
 from mmvmt.registry import MODELS
 
@@ -477,7 +477,8 @@ def test_fine_prior_windows_show_the_node_its_pixels():
     clip = head._prepare(**{k: inputs[k] for k in (
         'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
         frame_embeds=None, fine_masks=fine, force=None, valid=None)
-    base = head._pixel_windows(clip, out['nodes'][2][:1])
+    mask_window = FINE_WINDOW[1] ** 2  # the first features: the mask's window
+    base = head._pixel_windows(clip, out['nodes'][2][:1])[:, :mask_window]
     for dy, dx, changes in [(-2, -2, True), (3, 3, True), (-3, 0, False), (0, 4, False)]:
         yy, xx = 2 * y + dy, 2 * x + dx
         if not (0 <= yy < 64 and 0 <= xx < 96):
@@ -487,5 +488,36 @@ def test_fine_prior_windows_show_the_node_its_pixels():
         clip2 = head._prepare(**{k: inputs[k] for k in (
             'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
             frame_embeds=None, fine_masks=moved, force=None, valid=None)
-        assert (not torch.equal(head._pixel_windows(clip2, out['nodes'][2][:1]), base)) \
+        moved_window = head._pixel_windows(clip2, out['nodes'][2][:1])[:, :mask_window]
+        assert (not torch.equal(moved_window, base)) \
             == changes, (dy, dx)
+
+
+def test_colour_scores_say_which_side_each_pixel_looks_like():
+    """Hand case: the given mask covers the left half of the frame, which is red; the right
+    half is blue, but a red bar 2 px wide (a leg the mask missed) runs down column 33.
+    A node at pixels (20-21, 32-33) sees its left column blue (outside-like: -1) and its
+    right column red (inside-like: +1)."""
+    head = make_head(max_nodes_per_frame=(1, 1, 1), incoherent_thr=0.0).eval()
+    inputs = make_inputs(num_videos=1, num_frames=1, video_idx=(0, ))
+    images = torch.zeros(1, 3, 64, 96)
+    images[0, 0, :, :32] = 1  # red left half
+    images[0, 2, :, 32:] = 1  # blue right half
+    images[0, :, :, 33] = torch.tensor([1., 0., 0.])[:, None]  # the missed red bar
+    fine = torch.zeros(1, 1, 64, 96)
+    fine[..., :32] = 1
+    inputs.update(images=images, fine_masks=fine)
+    clip = head._prepare(**{k: inputs[k] for k in (
+        'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
+        frame_embeds=None, fine_masks=fine, force=None, valid=None)
+    scores = _colour_scores(clip, torch.tensor([[0, 0, 10, 16]]))
+    # window rows 14..27, cols 26..39: inside cols 26-31 (red), outside 32-39 with 33 red
+    mean_in = torch.tensor([1., 0., 0.])
+    mean_out = torch.tensor([1., 0., 7.]) / 8  # 8 columns: 1 red, 7 blue
+    d = lambda c, mean: (c - mean).square().sum()  # noqa: E731
+    blue, red = torch.tensor([0., 0., 1.]), torch.tensor([1., 0., 0.])
+    expected = [(d(c, mean_out) - d(c, mean_in)) / (d(c, mean_out) + d(c, mean_in))
+                for c in (blue, red, blue, red)]
+    assert torch.allclose(scores[0, :4], torch.stack(expected), atol=1e-6)
+    assert scores[0, 0] < 0 < scores[0, 1]
+    assert torch.allclose(scores[0, 4], (mean_in - mean_out).norm(), atol=1e-6)
