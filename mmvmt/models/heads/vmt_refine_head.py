@@ -144,6 +144,10 @@ class VMTRefineHead(BaseModule):
         detector_channels (int): channels of the dynamic incoherent detector.
         max_nodes_per_frame (Sequence[int]): cap of nodes per instance, frame and level
             (H/8, H/4, H/2); a clip or video of T frames holds at most T times as many.
+        test_max_nodes_per_frame (Sequence[int], optional): the caps at inference (eval
+            mode), when they should differ from training's: more nodes cover more of a
+            given mask's errors (a halo of 6 px around a large object needs more than the
+            cells of a training clip's GT boundary), at the cost of time. None: the same.
         incoherent_thr (float): a cell is incoherent when its probability exceeds it.
         force_gt_incoherence (bool): in training, always pick GT-incoherent cells as nodes
             (before predicted ones, in random order within each frame, up to the caps).
@@ -189,6 +193,7 @@ class VMTRefineHead(BaseModule):
                  num_heads: int = 4, num_layers: int = 3, ffn_channels: int = 256,
                  rgb_channels: int = 16, detector_channels: int = 8,
                  max_nodes_per_frame: Sequence[int] = (32, 64, 128),
+                 test_max_nodes_per_frame: Optional[Sequence[int]] = None,
                  incoherent_thr: float = 0.5, force_gt_incoherence: bool = True,
                  mark_coarse_errors: bool = True, node_region: str = 'incoherent',
                  boundary_width: int = 1, detector_condition: str = 'video',
@@ -201,9 +206,11 @@ class VMTRefineHead(BaseModule):
                                               loss_weight=1.0),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if len(max_nodes_per_frame) != NUM_LEVELS:
-            raise ValueError(f'VMTRefineHead: max_nodes_per_frame needs {NUM_LEVELS} caps '
-                             f'(H/8, H/4, H/2), got {max_nodes_per_frame}')
+        for name, caps in [('max_nodes_per_frame', max_nodes_per_frame),
+                           ('test_max_nodes_per_frame', test_max_nodes_per_frame)]:
+            if caps is not None and len(caps) != NUM_LEVELS:
+                raise ValueError(f'VMTRefineHead: {name} needs {NUM_LEVELS} caps '
+                                 f'(H/8, H/4, H/2), got {caps}')
         if node_region not in NODE_REGIONS:
             raise ValueError(f'VMTRefineHead: node_region must be one of {NODE_REGIONS}, '
                              f'got {node_region!r}')
@@ -217,6 +224,8 @@ class VMTRefineHead(BaseModule):
             raise ValueError(f'VMTRefineHead: group_frames must be None or >= 1, got '
                              f'{group_frames}')
         self.max_nodes_per_frame = tuple(int(c) for c in max_nodes_per_frame)
+        self.test_max_nodes_per_frame = self.max_nodes_per_frame if \
+            test_max_nodes_per_frame is None else tuple(int(c) for c in test_max_nodes_per_frame)
         self.incoherent_thr = incoherent_thr
         self.force_gt_incoherence = force_gt_incoherence
         self.mark_coarse_errors = mark_coarse_errors
@@ -250,6 +259,12 @@ class VMTRefineHead(BaseModule):
         self.mask_pool_proj = nn.Linear(in_channels, inst_channels)
         self.loss_incoherent = MODELS.build(loss_incoherent)
         self.loss_node = MODELS.build(loss_node)
+
+    @property
+    def caps(self) -> Tuple[int, ...]:
+        """Nodes per instance, frame and level now: training's caps, or in eval mode
+        ``test_max_nodes_per_frame``."""
+        return self.max_nodes_per_frame if self.training else self.test_max_nodes_per_frame
 
     # ------------------------------------------------------------------ entry points
     def forward(self, **inputs) -> Dict[str, object]:
@@ -510,7 +525,7 @@ class VMTRefineHead(BaseModule):
         else:
             logits = self.detector.forward_dense(clip.det_params, volume)
         scores = self._selection_scores(clip, logits, 0)
-        return dense_to_nodes(scores, self.incoherent_thr, self.max_nodes_per_frame[0]), logits
+        return dense_to_nodes(scores, self.incoherent_thr, self.caps[0]), logits
 
     def _grow_quadtrees(self, clip: _Clip,
                         roots: Tensor) -> Tuple[List[Tensor], List[Tensor], List[Tensor]]:
@@ -535,7 +550,7 @@ class VMTRefineHead(BaseModule):
             logits = self.detector.forward_sparse(
                 clip.det_params, torch.cat([patches, coarse_patches], 1), inside, weights)
             scores = self._selection_scores(clip, logits, level, cand)
-            keep = topk_per_group(scores, m * num_frames + t, self.max_nodes_per_frame[level],
+            keep = topk_per_group(scores, m * num_frames + t, self.caps[level],
                                   self.incoherent_thr)
             nodes.append(cand[keep])
             candidates.append(cand)

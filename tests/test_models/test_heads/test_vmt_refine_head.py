@@ -521,3 +521,17 @@ def test_colour_scores_say_which_side_each_pixel_looks_like():
     assert torch.allclose(scores[0, :4], torch.stack(expected), atol=1e-6)
     assert scores[0, 0] < 0 < scores[0, 1]
     assert torch.allclose(scores[0, 4], (mean_in - mean_out).norm(), atol=1e-6)
+
+
+def test_test_caps_apply_in_eval_mode_only():
+    torch.manual_seed(0)
+    head = make_head(max_nodes_per_frame=(2, 3, 4), test_max_nodes_per_frame=(5, 9, 13),
+                     incoherent_thr=0.0)
+    inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
+    for train, caps in [(True, (2, 3, 4)), (False, (5, 9, 13))]:
+        head.train(train)
+        with torch.no_grad():
+            out = head(**inputs)
+        assert [len(n) for n in out['nodes']] == [2 * c for c in caps]
+    with pytest.raises(ValueError, match='test_max_nodes_per_frame'):
+        make_head(test_max_nodes_per_frame=(1, 2))
