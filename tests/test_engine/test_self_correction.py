@@ -393,8 +393,12 @@ def test_dist_train_runs_every_round_and_corrects_as_one_process(tmp_path, one_t
     two = tmp_path / 'two'
 
     def dist_train(num_rounds, *args):
+        # prior_scale 0: the untrained refiner does not lean on the given mask (fine_prior);
+        # incoherent_thr 0: it refines up to its caps, whatever its untrained detector says
         options = dict(tiny_options(toy, two, num_rounds), **{'randomness.seed': 3},
-                       **{'self_correction.conf_thr': 0.5})
+                       **{'self_correction.conf_thr': 0.5},
+                       **{'model.refine_head.prior_scale': 0.0,
+                          'model.refine_head.incoherent_thr': 0.0})
         env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1', PYTHON=sys.executable,
                    PORT=str(free_port()))
         proc = subprocess.run(['bash', 'tools/dist_train.sh', CONFIG, '2', *args,
@@ -415,8 +419,8 @@ def test_dist_train_runs_every_round_and_corrects_as_one_process(tmp_path, one_t
         prov = json.loads((sc / f'round_{k}/train_coarse.provenance.json').read_text())
         assert prov['num_processes'] == 2 and len(prov['videos']) == 3
         assert prov['checkpoint'] == str(sc / f'round_{k}/train/iter_2.pth')
-    # The untrained refiner is rarely confident inside its refined region (the pixels of its
-    # finest nodes): with conf_thr 0.5 it changes labels, so the comparison below is between
+    # The untrained refiner (prior_scale 0) is rarely confident inside its refined region
+    # (the pixels of its finest nodes): with conf_thr 0.5 it changes labels, so the comparison below is between
     # corrected files, not two copies of the input.
     assert json.loads((sc / 'round_1/train_coarse.provenance.json').read_text())[
         'pixels_changed'] > 0
@@ -428,7 +432,8 @@ def test_dist_train_runs_every_round_and_corrects_as_one_process(tmp_path, one_t
     SelfCorrectionState(str(one / 'self_correction/state.json'), state.input_ann_file,
                         state.inputs, round=1, stage='correct', rounds=[record]).save()
     (single, ) = SelfCorrection(make_cfg(toy, one, num_rounds=1,
-                                         **{'self_correction.conf_thr': 0.5}),
+                                         **{'self_correction.conf_thr': 0.5,
+                                            'model.refine_head.incoherent_thr': 0.0}),
                                 resume=True).run()
     assert open(single, 'rb').read() == (sc / 'round_1/train_coarse.json').read_bytes()
     assert json.loads(open(provenance_path(single)).read())['num_processes'] == 1
