@@ -14,7 +14,8 @@ The steps of :meth:`VMTRefineHead.refine` follow the paper's Figure 2:
    weights one level finer and kept where incoherent (the best of each frame).
 3. ``_encode_nodes``: a token per node from its level's features, the coarse mask value and
    a position (x, y, frame index in the video, level); with ``fine_prior``, a finest node
-   also sees the full-resolution mask and RGB pixels around its 2 x 2 sub-labels.
+   also sees the full-resolution mask and RGB pixels around its 2 x 2 sub-labels and a
+   local colour model of the mask's two sides.
 4. ``_group_sequences``: Quadtree Sequence Grouping: all nodes of one instance, all frames
    (of the clip, or of the whole video at test time) and all levels, form one sequence.
 5. ``_transform``: the temporal refinement transformer on each sequence (node attention,
@@ -179,7 +180,9 @@ class VMTRefineHead(BaseModule):
             a sub-label's logit is ``prior_scale * prior + decoder output``, the prior being
             the full-resolution logit of ``fine_masks`` (or of the coarse mask upsampled),
             and each finest node's token also sees the mask in a 6 x 6 and the RGB image in
-            a 4 x 4 pixel window around its 2 x 2 sub-labels. A refiner that has learnt
+            a 4 x 4 pixel window around its 2 x 2 sub-labels, and a local colour model
+            (:func:`_colour_scores`: which side of the mask each of its pixels looks like
+            within 6 px). A refiner that has learnt
             nothing keeps the given mask; where it is unsure it stays near it. The node
             tokens at H/2 otherwise see the mask only as a value bilinearly upsampled from
             H/8, so a 1-3 px halo or a 2 px leg is invisible to them.
