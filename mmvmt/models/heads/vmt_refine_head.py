@@ -186,6 +186,8 @@ class VMTRefineHead(BaseModule):
             nothing keeps the given mask; where it is unsure it stays near it. The node
             tokens at H/2 otherwise see the mask only as a value bilinearly upsampled from
             H/8, so a 1-3 px halo or a 2 px leg is invisible to them.
+            ``fine_prior=False`` is the head without any of this (``fine_masks`` unused),
+            whose checkpoints it loads.
         prior_scale (float): initial value of the learnt ``prior_scale``.
         loss_incoherent (dict): config of the incoherence-map loss, applied per level.
         loss_node (dict): config of the node-label loss, applied per level.
@@ -494,12 +496,13 @@ class VMTRefineHead(BaseModule):
             raise ValueError("VMTRefineHead: detector_condition='frame' needs frame_embeds "
                              '(M, T, C_q)')
         sizes = [(h8 << level, w8 << level) for level in range(NUM_LEVELS + 1)]
-        if fine_masks is None:
-            coarse_up = upsample_chain(coarse_logits, NUM_LEVELS)
-        elif fine_masks.dim() != 4 or fine_masks.shape[:2] != coarse_logits.shape[:2]:
+        if fine_masks is not None and (fine_masks.dim() != 4 or
+                                       fine_masks.shape[:2] != coarse_logits.shape[:2]):
             raise ValueError(f'VMTRefineHead: fine_masks must be (M, T, H, W) with (M, T) = '
                              f'{tuple(coarse_logits.shape[:2])} like coarse_logits, got '
                              f'{tuple(fine_masks.shape)}')
+        if fine_masks is None or not self.fine_prior:  # fine_prior=False: the head before it
+            coarse_up = upsample_chain(coarse_logits, NUM_LEVELS)
         else:
             coarse_up = mask_pyramid(coarse_logits, _fit(fine_masks.float(), sizes[-1]))
         rgb = self.rgb_embed(images)

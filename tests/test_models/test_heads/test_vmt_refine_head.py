@@ -535,3 +535,21 @@ def test_test_caps_apply_in_eval_mode_only():
         assert [len(n) for n in out['nodes']] == [2 * c for c in caps]
     with pytest.raises(ValueError, match='test_max_nodes_per_frame'):
         make_head(test_max_nodes_per_frame=(1, 2))
+
+
+def test_without_fine_prior_the_fine_masks_are_unused():
+    """fine_prior=False is the head before the fine prior: the same parameters as one built
+    without it, and the given full-resolution masks change nothing."""
+    torch.manual_seed(0)
+    head = make_head(max_nodes_per_frame=(2, 4, 8), incoherent_thr=0.0,
+                     fine_prior=False).eval()
+    assert not hasattr(head, 'prior_scale')
+    assert head.node_encoder.feat_projs[2].in_features == C + 8 + 1  # f4, RGB embedding, mask
+    inputs = make_inputs(num_videos=1, num_frames=2, video_idx=(0, ))
+    fine = (torch.rand(1, 2, 64, 96) > 0.5).float()
+    with torch.no_grad():
+        plain = head(**inputs)['refined_logits']
+        given = head(**inputs, fine_masks=fine)['refined_logits']
+    assert torch.equal(plain, given)
+    with pytest.raises(ValueError, match='fine_masks'):
+        head(**inputs, fine_masks=fine[0])
