@@ -329,11 +329,11 @@ class VideoMaskTransfiner(DeformableDETR):
         resolution (``fine_masks``, zero-padded like the images), and instance embeddings
         (video-level and per frame) of the tracks (``refine_head.given_inst_embeds``: pooled
         under the masks, or the base head's ``queries`` matched to them)."""
-        fractions = self._mask_fractions(masks, imgs.shape[-2:], f8.shape[-2:])
-        inst_embeds, frame_embeds = self.refine_head.given_inst_embeds(fractions, video_idx,
-                                                                       f8, queries)
         pad_h, pad_w = imgs.shape[-2:]
         fine = F.pad(masks.float(), (0, pad_w - masks.shape[-1], 0, pad_h - masks.shape[-2]))
+        fractions = F.interpolate(fine, size=tuple(f8.shape[-2:]), mode='area')
+        inst_embeds, frame_embeds = self.refine_head.given_inst_embeds(fractions, video_idx,
+                                                                       f8, queries)
         return dict(coarse_logits=torch.logit(fractions.clamp(1e-2, 1 - 1e-2)), feats=[f8, f4],
                     images=imgs, inst_embeds=inst_embeds, video_idx=video_idx,
                     frame_embeds=frame_embeds, fine_masks=fine)
@@ -498,12 +498,3 @@ class VideoMaskTransfiner(DeformableDETR):
             frame_ids=torch.arange(len(video), device=video.device)[None])
         probs, region = probs[..., :height, :width], region[..., :height, :width].bool()
         return probs > 0.5, self.refine_head.confidence(probs), region
-
-    @staticmethod
-    def _mask_fractions(masks: Tensor, pad_size: Tuple[int, int],
-                        size: Tuple[int, int]) -> Tensor:
-        """Given binary masks (K, T, h, w) -> (K, T, *size): the foreground fraction of each
-        cell after zero-padding to ``pad_size``."""
-        pad_h, pad_w = pad_size
-        masks = F.pad(masks.float(), (0, pad_w - masks.shape[-1], 0, pad_h - masks.shape[-2]))
-        return F.interpolate(masks, size=tuple(size), mode='area')

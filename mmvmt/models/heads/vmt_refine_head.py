@@ -628,10 +628,20 @@ class VMTRefineHead(BaseModule):
         """
         m, t, y, x = nodes.unbind(1)
         prior = clip.coarse_up[NUM_LEVELS].flatten(0, 1)[:, None]  # (M*T, 1, H, W), a view
-        mask, inside = gather_window(prior, m * clip.num_frames + t, 2 * y, 2 * x, *FINE_WINDOW)
-        rgb, _ = gather_window(clip.images, clip.frame_base[m] + t, 2 * y, 2 * x, *RGB_WINDOW)
-        mask = mask[:, 0].sigmoid() * inside
-        return torch.cat([mask.flatten(1), rgb.flatten(1), _colour_scores(clip, nodes)], 1)
+        # one gather of the widest window; the others are crops of it
+        mask, inside = gather_window(prior, m * clip.num_frames + t, 2 * y, 2 * x,
+                                     *COLOUR_WINDOW)
+        rgb, _ = gather_window(clip.images, clip.frame_base[m] + t, 2 * y, 2 * x,
+                               *COLOUR_WINDOW)
+        mask = mask[:, 0]  # (P, S, S) logits, 0 outside the image
+
+        def crop(win: Tensor, window: Tuple[int, int]) -> Tensor:
+            start = window[0] - COLOUR_WINDOW[0]
+            return win[..., start:start + window[1], start:start + window[1]]
+
+        probs = crop(mask.sigmoid() * inside, FINE_WINDOW)
+        return torch.cat([probs.flatten(1), crop(rgb, RGB_WINDOW).flatten(1),
+                          _colour_scores(mask > 0, rgb, inside)], 1)
 
     def _group_sequences(self, clip: _Clip, nodes: List[Tensor]) -> _Sequences:
         """Step 4: Quadtree Sequence Grouping.
@@ -691,7 +701,7 @@ class VMTRefineHead(BaseModule):
         return _fit(refined, size), _fit(label_cell, size)
 
 
-def _colour_scores(clip: _Clip, nodes: Tensor) -> Tensor:
+def _colour_scores(mask: Tensor, rgb: Tensor, inside: Tensor) -> Tensor:
     """A local colour model of each finest node: which side of the given mask each of its
     four pixels looks like.
 
@@ -702,15 +712,16 @@ def _colour_scores(clip: _Clip, nodes: Tensor) -> Tensor:
     palette of a video, a halo pixel looks like the background next to it and a leg pixel
     like the body: a cue that does not depend on the style the refiner trained on.
 
+    Args:
+        mask (Tensor): (P, S, S) bool, the given mask in each node's ``COLOUR_WINDOW``.
+        rgb (Tensor): (P, 3, S, S) the normalised image in the same windows.
+        inside (Tensor): (P, S, S) bool, window pixels inside the image.
+
     Returns:
         Tensor: (P, 5): four scores (child order of ``expand_children``), the contrast.
     """
-    m, t, y, x = nodes.unbind(1)
-    prior = clip.coarse_up[NUM_LEVELS].flatten(0, 1)[:, None]
-    mask, inside = gather_window(prior, m * clip.num_frames + t, 2 * y, 2 * x, *COLOUR_WINDOW)
-    rgb, _ = gather_window(clip.images, clip.frame_base[m] + t, 2 * y, 2 * x, *COLOUR_WINDOW)
-    fg = (mask[:, 0] > 0).float() * inside  # (P, S, S)
-    bg = (mask[:, 0] <= 0).float() * inside
+    fg = (mask & inside).float()  # (P, S, S)
+    bg = (~mask & inside).float()
     mean_in = (rgb * fg[:, None]).sum((2, 3)) / fg.sum((1, 2))[:, None].clamp(min=1)
     mean_out = (rgb * bg[:, None]).sum((2, 3)) / bg.sum((1, 2))[:, None].clamp(min=1)
     centre = -COLOUR_WINDOW[0]

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from mmvmt.models.heads import VMTRefineHead, refined_region
-from mmvmt.models.heads.vmt_refine_head import FINE_WINDOW, _colour_scores, mask_pyramid
+from mmvmt.models.heads.vmt_refine_head import FINE_WINDOW, mask_pyramid
 from mmvmt.models.layers import upsample_chain
 from mmvmt.registry import MODELS
 
@@ -510,7 +510,7 @@ def test_colour_scores_say_which_side_each_pixel_looks_like():
     clip = head._prepare(**{k: inputs[k] for k in (
         'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
         frame_embeds=None, fine_masks=fine, force=None, valid=None)
-    scores = _colour_scores(clip, torch.tensor([[0, 0, 10, 16]]))
+    scores = head._pixel_windows(clip, torch.tensor([[0, 0, 10, 16]]))[:, -5:]  # colour
     # window rows 14..27, cols 26..39: inside cols 26-31 (red), outside 32-39 with 33 red
     mean_in = torch.tensor([1., 0., 0.])
     mean_out = torch.tensor([1., 0., 7.]) / 8  # 8 columns: 1 red, 7 blue
