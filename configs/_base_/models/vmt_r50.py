@@ -92,7 +92,11 @@ model = dict(
         ffn_channels=256,
         # per instance and frame (H/8, H/4, H/2): a whole video grouped at test time gets
         # the per-frame budget of a training clip
-        max_nodes_per_frame=(48, 96, 192)),
+        max_nodes_per_frame=(48, 96, 192),
+        # test: a 36-frame video holds up to 12,000 nodes per instance; node attention over
+        # runs of consecutive frames of at most ~4,096 nodes each costs a ninth of one
+        # whole-video sequence (every node is still refined)
+        test_max_nodes_per_sequence=4096),
     train_cfg=dict(
         assigner=dict(
             type='VideoHungarianAssigner', cls_weight=2.0, l1_weight=5.0,

@@ -11,13 +11,16 @@ The steps of :meth:`VMTRefineHead.refine` follow the paper's Figure 2:
 1. ``_detect_roots``: the instance-conditioned incoherent detector scores the whole
    T x H/8 x W/8 volume; the best incoherent cells of each frame become quadtree roots.
 2. ``_grow_quadtrees``: the four children of every node are scored with the same instance
-   weights one level finer and kept where incoherent (the best of each frame).
+   weights one level finer (from one window around them) and kept where incoherent (the
+   best of each frame).
 3. ``_encode_nodes``: a token per node from its level's features, the coarse mask value and
    a position (x, y, frame index in the video, level); with ``fine_prior``, a finest node
    also sees the full-resolution mask and RGB pixels around its 2 x 2 sub-labels and a
    local colour model of the mask's two sides.
 4. ``_group_sequences``: Quadtree Sequence Grouping: all nodes of one instance, all frames
-   (of the clip, or of the whole video at test time) and all levels, form one sequence.
+   (of the clip, or of the whole video at test time) and all levels, form one sequence (at
+   test time, runs of consecutive frames once an instance's nodes exceed
+   ``test_max_nodes_per_sequence``).
 5. ``_transform``: the temporal refinement transformer on each sequence (node attention,
    then instance guidance: the nodes query the instance embeddings of their video).
 6. ``_decode_nodes``: the dynamic pixel decoder labels every node (four sub-labels at H/2;
@@ -41,8 +44,7 @@ from torch import Tensor, nn
 
 from mmvmt.registry import MODELS
 from ..layers.dynamic_pixel_decoder import DynamicPixelDecoder, paste_node_logits, upsample_chain
-from ..layers.incoherent_detector import (DynamicParams, IncoherentDetector, gather_patches,
-                                          gather_window)
+from ..layers.incoherent_detector import DynamicParams, IncoherentDetector, gather_window
 from ..layers.node_encoder import NodeEncoder, sample_points
 from ..layers.quadtree import (dense_to_nodes, expand_children, fg_fraction, flat_index,
                                incoherent_cells, pack_by_group, topk_per_group)
@@ -166,6 +168,13 @@ class VMTRefineHead(BaseModule):
         group_frames (int, optional): frames whose nodes form one sequence in Quadtree
             Sequence Grouping: None groups all frames of the clip or video (the paper), 1
             gives per-frame sequences (QSG off).
+        test_max_nodes_per_sequence (int, optional): at inference (eval mode, with
+            ``group_frames=None``), the longest sequence node attention sees: an instance
+            with more nodes is split into the fewest runs of consecutive frames, of equal
+            length in frames, that bring its mean run within the budget. Every node is
+            kept; only whom it attends to changes. Node attention costs the square of the
+            sequence length, so a whole 36-frame video of 12,000 nodes per instance costs
+            9 times a 4,000-node run. None: one sequence per instance, however long.
         given_embeddings (str): the instance embedding of a *given* mask (self-correction,
             :meth:`given_inst_embeds`): ``'pooled'`` (the frame features averaged under the
             binary mask; what a refiner trained on given masks, ``refine_input='given'``,
@@ -202,7 +211,9 @@ class VMTRefineHead(BaseModule):
                  incoherent_thr: float = 0.5, force_gt_incoherence: bool = True,
                  mark_coarse_errors: bool = True, node_region: str = 'incoherent',
                  boundary_width: int = 1, detector_condition: str = 'video',
-                 group_frames: Optional[int] = None, given_embeddings: str = 'pooled',
+                 group_frames: Optional[int] = None,
+                 test_max_nodes_per_sequence: Optional[int] = None,
+                 given_embeddings: str = 'pooled',
                  pool_min_cells: float = 4., query_min_iou: float = 0.1,
                  fine_prior: bool = True, prior_scale: float = 0.5,
                  loss_incoherent: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
@@ -228,6 +239,10 @@ class VMTRefineHead(BaseModule):
         if group_frames is not None and group_frames < 1:
             raise ValueError(f'VMTRefineHead: group_frames must be None or >= 1, got '
                              f'{group_frames}')
+        if test_max_nodes_per_sequence is not None and test_max_nodes_per_sequence < 1:
+            raise ValueError(f'VMTRefineHead: test_max_nodes_per_sequence must be None or '
+                             f'>= 1, got {test_max_nodes_per_sequence}')
+        self.test_max_nodes_per_sequence = test_max_nodes_per_sequence
         self.max_nodes_per_frame = tuple(int(c) for c in max_nodes_per_frame)
         self.test_max_nodes_per_frame = self.max_nodes_per_frame if \
             test_max_nodes_per_frame is None else tuple(int(c) for c in test_max_nodes_per_frame)
@@ -505,7 +520,9 @@ class VMTRefineHead(BaseModule):
             coarse_up = upsample_chain(coarse_logits, NUM_LEVELS)
         else:
             coarse_up = mask_pyramid(coarse_logits, _fit(fine_masks.float(), sizes[-1]))
-        rgb = self.rgb_embed(images)
+        # channels last: a node's C features are one contiguous row (sample_points)
+        f4 = f4.contiguous(memory_format=torch.channels_last)
+        rgb = self.rgb_embed(images).contiguous(memory_format=torch.channels_last)
         if self.detector_condition == 'video':
             condition = inst_embeds
         elif self.detector_condition == 'frame':
@@ -543,18 +560,22 @@ class VMTRefineHead(BaseModule):
             tuple[list, list, list]: nodes (P_l, 4) of levels 0-2, candidates (C_l, 4) and
             their logits (C_l,) of levels 1, 2.
         """
-        num_frames = clip.num_frames
+        num_frames, radius = clip.num_frames, self.detector.radius
         nodes, candidates, logits_per_level = [roots], [], []
         for level in range(1, NUM_LEVELS):
             cand = expand_children(nodes[-1])[0]
-            m, t, y, x = cand.unbind(1)
-            patches, inside = gather_patches(clip.det_inputs[level], clip.frame_base[m] + t,
-                                             y, x, self.detector.radius)
-            coarse_patches, _ = gather_patches(clip.coarse_up[level].flatten(0, 1)[:, None],
-                                               m * num_frames + t, y, x, self.detector.radius)
+            # one window around each parent's 2 x 2 children scores all four
+            m, t, y, x = nodes[-1].unbind(1)
+            windows, inside = gather_window(clip.det_inputs[level], clip.frame_base[m] + t,
+                                            2 * y, 2 * x, -radius, 2 * radius + 2)
+            coarse, _ = gather_window(clip.coarse_up[level].flatten(0, 1)[:, None],
+                                      m * num_frames + t, 2 * y, 2 * x, -radius,
+                                      2 * radius + 2)
             weights = m * num_frames + t if self.detector_condition == 'frame' else m
-            logits = self.detector.forward_sparse(
-                clip.det_params, torch.cat([patches, coarse_patches], 1), inside, weights)
+            logits = self.detector.forward_windows(
+                clip.det_params, torch.cat([windows, coarse], 1), inside, weights)
+            logits = logits.flatten()  # (P, 2, 2) row-major: child k = 2 * dy + dx
+            m, t = cand[:, 0], cand[:, 1]
             scores = self._selection_scores(clip, logits, level, cand)
             keep = topk_per_group(scores, m * num_frames + t, self.caps[level],
                                   self.incoherent_thr)
@@ -647,15 +668,44 @@ class VMTRefineHead(BaseModule):
         """Step 4: Quadtree Sequence Grouping.
 
         The nodes of one instance over all frames and levels form one sequence (or, with
-        ``group_frames = g``, those of each g consecutive frames: g = 1 turns QSG off).
+        ``group_frames = g``, those of each g consecutive frames: g = 1 turns QSG off). At
+        inference an instance with more than ``test_max_nodes_per_sequence`` nodes is split
+        into runs of consecutive frames (:meth:`_frame_runs`).
         """
         all_nodes = torch.cat(nodes)
-        span = self.group_frames or clip.num_frames
-        groups_per_inst = -(-clip.num_frames // span)
-        return _Sequences(group=all_nodes[:, 0] * groups_per_inst + all_nodes[:, 1] // span,
-                          num_groups=len(clip.inst_embeds) * groups_per_inst,
+        inst, frame = all_nodes[:, 0], all_nodes[:, 1]
+        num_frames, num_inst = clip.num_frames, len(clip.inst_embeds)
+        if self.group_frames is None and not self.training and \
+                self.test_max_nodes_per_sequence is not None:
+            runs = self._frame_runs(inst, num_inst, num_frames)  # (M,)
+            groups_per_inst = int(runs.max()) if num_inst else 1
+            run = frame * runs[inst] // num_frames
+        else:
+            span = self.group_frames or num_frames
+            groups_per_inst = -(-num_frames // span)
+            run = frame // span
+        return _Sequences(group=inst * groups_per_inst + run,
+                          num_groups=num_inst * groups_per_inst,
                           video=clip.video_idx.repeat_interleave(groups_per_inst),
                           lengths=[len(n) for n in nodes])
+
+    def _frame_runs(self, inst: Tensor, num_inst: int, num_frames: int) -> Tensor:
+        """How many runs of consecutive frames each instance's sequence is split into: the
+        fewest that bring its node count per run within ``test_max_nodes_per_sequence``
+        (at most one per frame). Run r of R holds the frames t with ``t * R // T == r``.
+
+        Args:
+            inst (Tensor): (P,) long, the instance of each node.
+            num_inst (int): M.
+            num_frames (int): T.
+
+        Returns:
+            Tensor: (M,) long, in [1, T].
+        """
+        counts = torch.bincount(inst, minlength=num_inst)
+        runs = torch.div(counts + self.test_max_nodes_per_sequence - 1,
+                         self.test_max_nodes_per_sequence, rounding_mode='floor')
+        return runs.clamp(1, num_frames)
 
     def _transform(self, clip: _Clip, tokens: List[Tensor],
                    sequences: _Sequences) -> List[Tensor]:
@@ -801,10 +851,13 @@ def refined_region(label_cell: Tensor) -> Tensor:
 
 
 def _fit(x: Tensor, size: Tuple[int, int]) -> Tensor:
-    """Crop or zero-pad (bottom / right, the padding of batched images) the last two dims of
-    (M, T, h, w) to ``size``; resize bilinearly when one dim is larger and the other smaller."""
+    """Crop (a view) or zero-pad (bottom / right, the padding of batched images) the last two
+    dims of (M, T, h, w) to ``size``; resize bilinearly when one dim is larger and the other
+    smaller."""
     h, w = x.shape[-2:]
-    if (h >= size[0]) == (w >= size[1]):
+    if h >= size[0] and w >= size[1]:
+        return x[..., :size[0], :size[1]]  # a view: no copy of a whole video's masks
+    if h <= size[0] and w <= size[1]:
         return F.pad(x, (0, size[1] - w, 0, size[0] - h))
     resized = F.interpolate(x.float().flatten(0, 1)[:, None], size=size, mode='bilinear',
                             align_corners=False)

@@ -44,6 +44,42 @@ def upsample_chain(coarse: Tensor, num_steps: int) -> List[Tensor]:
     return chain
 
 
+def _bilinear_x2_at(src: Tensor, cells: Tensor) -> Tensor:
+    """``_upsample_bilinear(src)`` at some cells of the x2 grid only.
+
+    With ``align_corners=False`` a cell ``(y, x)`` of the x2 grid reads its parent
+    ``(y // 2, x // 2)`` with weight 3/4 per axis and the parent's neighbour on its own side
+    (above for even ``y``, below for odd; clamped at the border) with 1/4.
+
+    Args:
+        src (Tensor): (M, T, h, w).
+        cells (Tensor): (N, 4) long cells ``(m, t, y, x)`` of the (M, T, 2h, 2w) grid.
+
+    Returns:
+        Tensor: (N,).
+    """
+    num_frames, h, w = src.shape[1:]
+    m, t, y, x = cells.unbind(1)
+    py, px = y // 2, x // 2
+    ny = (py + 2 * (y % 2) - 1).clamp(0, h - 1)
+    nx = (px + 2 * (x % 2) - 1).clamp(0, w - 1)
+    base = (m * num_frames + t) * h
+    flat = src.reshape(-1)
+
+    def at(yy: Tensor, xx: Tensor) -> Tensor:
+        return flat[(base + yy) * w + xx]
+
+    return (0.75 * (0.75 * at(py, px) + 0.25 * at(py, nx)) +
+            0.25 * (0.75 * at(ny, px) + 0.25 * at(ny, nx)))
+
+
+def _expand_to(nodes: Tensor, num_steps: int) -> Tensor:
+    """The cells ``num_steps`` levels finer that the nodes cover: (P * 4**num_steps, 4)."""
+    for _ in range(num_steps):
+        nodes = expand_children(nodes)[0]
+    return nodes
+
+
 def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
                       logits: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
     """Write node logits into the coarse mask, upsampling the result level by level.
@@ -53,8 +89,13 @@ def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
     the level's node logits are written; the finest nodes write their four sub-labels one level
     finer. So pixels outside every node's cell keep the upsampled coarse prediction exactly.
 
+    Every node lies in the cell of a root (an H/8 node), so the region covered so far is the
+    roots' cells at every level: only there is anything upsampled, and the cost follows the
+    number of nodes, not the size of the video (a dense reference is in the tests).
+
     Args:
-        coarse_up (list[Tensor]): output of :func:`upsample_chain`, levels 0 .. 3.
+        coarse_up (list[Tensor]): output of :func:`upsample_chain`, levels 0 .. 3 (left
+            unchanged).
         nodes (list[Tensor]): (P_l, 4) long nodes of levels 0, 1, 2.
         logits (list[Tensor]): (P_0,), (P_1,) and (P_2, 4) node logits, sub-labels in child
             order. Each finest node also writes the mean of its sub-logits at its own cell.
@@ -70,16 +111,24 @@ def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
     # bilinear upsampling of neighbouring refined cells reads, and their sub-labels one finer
     writes = list(zip(nodes[:-1], logits[:-1])) + [
         (nodes[-1], logits[-1].mean(1)), (expand_children(nodes[-1])[0], logits[-1].reshape(-1))]
-    refined = coarse_up[0]
-    label_cell = torch.zeros_like(coarse_up[0], dtype=torch.uint8)
+    covered = nodes[0]
+    refined = None
     for level, (level_nodes, level_logits) in enumerate(writes):
+        below = refined
+        refined = coarse_up[level].clone(memory_format=torch.contiguous_format)
+        flat = refined.view(-1)
         if level > 0:
-            label_cell = _upsample_nearest(label_cell)
-            refined = torch.where(label_cell > 0, _upsample_bilinear(refined), coarse_up[level])
-        index = flat_index(level_nodes, refined.shape[1:])
-        refined = refined.flatten().index_put((index,), level_logits).view_as(refined)
-        cell = torch.full_like(index, 2 ** (len(writes) - 1 - level), dtype=torch.uint8)
-        label_cell = label_cell.flatten().index_put((index,), cell).view_as(refined)
+            covered = expand_children(covered)[0]
+            flat[flat_index(covered, refined.shape[1:])] = _bilinear_x2_at(below, covered)
+        flat[flat_index(level_nodes, refined.shape[1:])] = level_logits.to(refined.dtype)
+
+    finest = len(writes) - 1
+    label_cell = torch.zeros_like(refined, dtype=torch.uint8)
+    flat_cell = label_cell.view(-1)
+    for level, level_nodes in enumerate(nodes):  # finer levels overwrite coarser ones
+        side = 1 if level == len(nodes) - 1 else 2 ** (finest - level)
+        pixels = _expand_to(level_nodes, finest - level)
+        flat_cell[flat_index(pixels, refined.shape[1:])] = side
     return refined, label_cell
 
 

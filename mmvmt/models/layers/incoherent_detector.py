@@ -11,7 +11,8 @@ instance). At H/4 and H/2 the *same* instance-specific weights are evaluated onl
 children: the R x R input neighbourhood of each node is gathered and the conv stack is applied
 to it, so the cost is proportional to the number of nodes. Intermediate activations outside the
 image are zeroed, which makes the sparse result equal to the dense convolution (zero padding)
-at those positions. Node coordinates follow ``quadtree.py``.
+at those positions. One (R + 1)-sided window around a parent scores its four children at once
+(:meth:`IncoherentDetector.forward_windows`). Node coordinates follow ``quadtree.py``.
 """
 from typing import List, Sequence, Tuple
 
@@ -44,7 +45,12 @@ def gather_window(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor, start: int,
     xx = x[:, None, None] + offsets[None, None, :]
     inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
     flat = yy.clamp(0, h - 1) * w + xx.clamp(0, w - 1)
-    patches = maps.flatten(2)[batch[:, None, None], :, flat]  # (P, S, S, C)
+    if maps.is_contiguous(memory_format=torch.channels_last) and not maps.is_contiguous():
+        # pixels as rows of C channels, a view: one contiguous read per window cell
+        rows = maps.permute(0, 2, 3, 1).reshape(-1, maps.shape[1])
+        patches = rows[batch[:, None, None] * (h * w) + flat]  # (P, S, S, C)
+    else:
+        patches = maps.flatten(2)[batch[:, None, None], :, flat]  # (P, S, S, C)
     patches = patches * inside[..., None]
     return patches.permute(0, 3, 1, 2), inside
 
@@ -166,6 +172,49 @@ class IncoherentDetector(nn.Module):
                 out = out.relu()
         return out.reshape(num_frames, num_inst, h, w).transpose(0, 1)
 
+    def forward_windows(self, params: DynamicParams, windows: Tensor, inside: Tensor,
+                        inst: Tensor) -> Tensor:
+        """Incoherence logits at the centre ``S - 2 * radius`` square of each window.
+
+        A (2r + 2)-sided window around a parent node's 2 x 2 children gives the four
+        children's logits from one gather (their receptive fields overlap in all but one
+        row or column), a (2r + 1)-sided one a single node's. The windows that share a
+        weight set run as one plain ``F.conv2d`` per layer, so the cost is the convolution
+        itself, not a copy of the weights per node.
+
+        Args:
+            params (list): output of :meth:`generate_params` for N weight sets.
+            windows (Tensor): (P, C, S, S) inputs, S > 2 * radius.
+            inside (Tensor): (P, S, S) bool, which window cells lie inside the image.
+            inst (Tensor): (P,) long in [0, N), the weight set of each window.
+
+        Returns:
+            Tensor: (P, S - 2r, S - 2r) logits, equal to :meth:`forward_dense` there.
+        """
+        side = windows.shape[-1] - 2 * self.radius
+        out = windows.new_empty(windows.shape[0], side, side)
+        if windows.shape[0] == 0:
+            return out
+        order = torch.argsort(inst, stable=True)
+        sets, counts = torch.unique_consecutive(inst[order], return_counts=True)
+        for weight_set, sel in zip(sets.tolist(), order.split(counts.tolist())):
+            out[sel] = self._conv_stack([(w[weight_set], b[weight_set]) for w, b in params],
+                                        windows[sel], inside[sel])
+        return out
+
+    @staticmethod
+    def _conv_stack(params: List[Tuple[Tensor, Tensor]], x: Tensor, inside: Tensor) -> Tensor:
+        """One weight set's layers on (P, C, S, S) windows, without padding (each 3x3 layer
+        trims a cell per side); activations outside the image are zeroed, as the dense
+        convolution's zero padding sees them. Returns (P, S - 2r, S - 2r)."""
+        for i, (weight, bias) in enumerate(params):
+            x = F.conv2d(x, weight, bias)
+            if i < len(params) - 1:
+                crop = (inside.shape[-1] - x.shape[-1]) // 2
+                x = x.relu() * inside[:, None, crop:inside.shape[-1] - crop,
+                                      crop:inside.shape[-1] - crop]
+        return x[:, 0]
+
     def forward_sparse(self, params: DynamicParams, patches: Tensor, inside: Tensor,
                        inst: Tensor) -> Tensor:
         """Incoherence logits at single positions from their gathered neighbourhoods.
@@ -179,15 +228,4 @@ class IncoherentDetector(nn.Module):
         Returns:
             Tensor: (P,) logits, equal to :meth:`forward_dense` at the nodes.
         """
-        out = patches
-        for i, (weight, bias) in enumerate(params):
-            weight, bias = weight[inst], bias[inst]  # (P, out, in, k, k), (P, out)
-            k = weight.shape[-1]
-            side = out.shape[-1] - k + 1
-            windows = out.unfold(2, k, 1).unfold(3, k, 1)  # (P, in, side, side, k, k)
-            out = torch.einsum('pcyxij,pocij->poyx', windows, weight) + bias[..., None, None]
-            if i < len(params) - 1:
-                crop = (inside.shape[-1] - side) // 2
-                # zero padding of the next layer: activations outside the image are 0
-                out = out.relu() * inside[:, None, crop:crop + side, crop:crop + side]
-        return out[:, 0, 0, 0]
+        return self.forward_windows(params, patches, inside, inst)[:, 0, 0]

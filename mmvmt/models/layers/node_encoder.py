@@ -10,6 +10,7 @@ A node's token = projection of [its level's fine-grained feature, its coarse mas
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -21,6 +22,11 @@ def sample_points(maps: Tensor, batch: Tensor, xy: Tensor) -> Tensor:
     cell centres of an upsampled grid it equals ``F.interpolate(mode='bilinear',
     align_corners=False)``.
 
+    The four corners of each point are summed with their weights by ``F.embedding_bag``
+    over the map's pixels as rows of C channels. Pass ``maps`` in ``torch.channels_last``
+    memory format, as the refinement head does, and those rows are a view: otherwise the
+    whole map is copied once per call.
+
     Args:
         maps (Tensor): (B, C, h, w).
         batch (Tensor): (P,) long, which map each point reads.
@@ -29,19 +35,20 @@ def sample_points(maps: Tensor, batch: Tensor, xy: Tensor) -> Tensor:
     Returns:
         Tensor: (P, C).
     """
-    h, w = maps.shape[-2:]
+    num_maps, channels, h, w = maps.shape
+    if batch.numel() == 0:
+        return maps.new_zeros(0, channels)
     px = (xy[:, 0] * w - 0.5).clamp(0, w - 1)
     py = (xy[:, 1] * h - 0.5).clamp(0, h - 1)
     x0, y0 = px.floor().long(), py.floor().long()
     x1, y1 = (x0 + 1).clamp(max=w - 1), (y0 + 1).clamp(max=h - 1)
-    wx, wy = (px - x0)[:, None], (py - y0)[:, None]
-    flat = maps.flatten(2)  # a view: gathering (P, C) never copies the whole map
-
-    def at(yy: Tensor, xx: Tensor) -> Tensor:
-        return flat[batch, :, yy * w + xx]
-
-    return ((at(y0, x0) * (1 - wx) + at(y0, x1) * wx) * (1 - wy) +
-            (at(y1, x0) * (1 - wx) + at(y1, x1) * wx) * wy)
+    wx, wy = px - x0, py - y0
+    rows = maps.permute(0, 2, 3, 1).reshape(num_maps * h * w, channels)
+    first = batch * h
+    index = torch.stack([(first + y0) * w + x0, (first + y0) * w + x1,
+                         (first + y1) * w + x0, (first + y1) * w + x1], 1)
+    weights = torch.stack([(1 - wx) * (1 - wy), wx * (1 - wy), (1 - wx) * wy, wx * wy], 1)
+    return F.embedding_bag(index, rows, per_sample_weights=weights.to(rows.dtype), mode='sum')
 
 
 def sine_encoding(coords: Tensor, num_feats: int, temperature: float = 10000.) -> Tensor:

@@ -286,6 +286,35 @@ def test_group_frames_splits_the_sequences():
     assert outs == {None: False, 1: True}
 
 
+def test_sequence_budget_groups_runs_of_frames_at_test_and_keeps_every_node():
+    """test_max_nodes_per_sequence: 4 frames of 4 + 4 + 4 nodes = 48 nodes per instance
+    over a budget of 24 give two runs of two frames each, i.e. exactly group_frames=2; the
+    nodes are those of one whole-video sequence, and training ignores the budget."""
+    torch.manual_seed(0)
+    inputs = make_inputs(num_videos=1, num_frames=4, video_idx=(0, 0))
+    outs = {}
+    for name, kwargs in [('whole', {}), ('pairs', dict(group_frames=2)),
+                         ('budget', dict(test_max_nodes_per_sequence=24)),
+                         ('roomy', dict(test_max_nodes_per_sequence=48))]:
+        torch.manual_seed(1)  # the same weights for every head
+        head = make_head(max_nodes_per_frame=(4, 4, 4), incoherent_thr=-1.0, **kwargs)
+        with torch.no_grad():
+            outs[name] = head.eval()(**inputs)
+            if name == 'budget':
+                outs['budget_train'] = head.train()(**inputs)
+    for name in ('pairs', 'budget', 'roomy'):
+        for a, b in zip(outs['whole']['nodes'], outs[name]['nodes']):
+            assert torch.equal(a, b)  # the same nodes, every one kept
+    for a, b in zip(outs['pairs']['node_logits'], outs['budget']['node_logits']):
+        torch.testing.assert_close(a, b)
+    for name in ('roomy', 'budget_train'):  # one sequence: 48 nodes fit; training
+        for a, b in zip(outs['whole']['node_logits'], outs[name]['node_logits']):
+            torch.testing.assert_close(a, b)
+    assert not torch.allclose(outs['whole']['node_logits'][2], outs['budget']['node_logits'][2])
+    with pytest.raises(ValueError, match='test_max_nodes_per_sequence'):
+        make_head(test_max_nodes_per_sequence=0)
+
+
 def test_training_nodes_cover_gt_incoherence_and_skip_invalid_frames():
     torch.manual_seed(0)
     head = make_head(max_nodes_per_frame=(96, 384, 1536), incoherent_thr=0.99)

@@ -51,6 +51,61 @@ def test_paste_gradients_reach_node_logits():
     assert all(lg.grad is not None and lg.grad.abs().sum() > 0 for lg in logits)
 
 
+def dense_paste_reference(coarse_up, nodes, logits):
+    """The paste over every pixel, level by level: upsample the whole refined map, keep it
+    where a node's cell covers the pixel and the upsampled coarse mask elsewhere, write."""
+    writes = [(nodes[0], logits[0]), (nodes[1], logits[1]), (nodes[2], logits[2].mean(1))]
+    children = torch.cat([torch.cat([nodes[2][:, :2], nodes[2][:, 2:] * 2 + torch.tensor(o)], 1)
+                          for o in ((0, 0), (0, 1), (1, 0), (1, 1))])
+    writes.append((children, logits[2].t().reshape(-1)))  # child-major, as `children`
+    refined, cell = coarse_up[0].clone(), torch.zeros(coarse_up[0].shape, dtype=torch.uint8)
+    for level, (n, lg) in enumerate(writes):
+        if level:
+            cell = cell.repeat_interleave(2, -2).repeat_interleave(2, -1)
+            up = F.interpolate(refined.flatten(0, 1)[:, None], scale_factor=2.,
+                               mode='bilinear', align_corners=False)[:, 0].view_as(cell)
+            refined = torch.where(cell > 0, up, coarse_up[level])
+        refined = refined.clone()
+        for (m, t, y, x), value in zip(n.tolist(), lg.tolist()):
+            refined[m, t, y, x] = value
+            cell[m, t, y, x] = 2 ** (3 - level)
+    return refined, cell
+
+
+def random_trees(num_inst, num_frames, h, w, generator):
+    """Random roots over the whole grid (borders included), random subsets of children."""
+    cells = torch.stack(torch.meshgrid(torch.arange(num_inst), torch.arange(num_frames),
+                                       torch.arange(h), torch.arange(w), indexing='ij'),
+                        -1).reshape(-1, 4)
+    nodes = [cells[torch.rand(len(cells), generator=generator) < 0.3]]
+    for _ in range(2):
+        parent = nodes[-1]
+        kids = torch.cat([torch.cat([parent[:, :2], parent[:, 2:] * 2 + torch.tensor(o)], 1)
+                          for o in ((0, 0), (0, 1), (1, 0), (1, 1))])
+        nodes.append(kids[torch.rand(len(kids), generator=generator) < 0.4])
+    logits = [torch.randn(len(nodes[0]), generator=generator) * 5,
+              torch.randn(len(nodes[1]), generator=generator) * 5,
+              torch.randn(len(nodes[2]), 4, generator=generator) * 5]
+    return nodes, logits
+
+
+def test_paste_equals_the_paste_over_every_pixel_on_random_trees():
+    """The sparse paste (upsampling only inside the roots' cells) against the dense one, on
+    random trees whose nodes touch every border, in any order; its inputs stay unchanged."""
+    g = torch.Generator().manual_seed(0)
+    for h, w in [(3, 4), (5, 2), (1, 1)]:
+        coarse_up = upsample_chain(torch.randn(2, 3, h, w, generator=g) * 3, 3)
+        nodes, logits = random_trees(2, 3, h, w, g)
+        perm = [torch.randperm(len(n), generator=g) for n in nodes]
+        nodes, logits = [n[p] for n, p in zip(nodes, perm)], [lg[p] for lg, p in zip(logits, perm)]
+        before = [c.clone() for c in coarse_up]
+        refined, cell = paste_node_logits(coarse_up, nodes, logits)
+        expected, expected_cell = dense_paste_reference(coarse_up, nodes, logits)
+        torch.testing.assert_close(refined, expected, atol=1e-5, rtol=1e-5)
+        assert torch.equal(cell, expected_cell)
+        assert all(torch.equal(a, b) for a, b in zip(before, coarse_up))
+
+
 def test_decoder_is_instance_conditioned():
     torch.manual_seed(0)
     decoder = DynamicPixelDecoder(inst_channels=12, hidden_dim=8)

@@ -50,6 +50,15 @@ def test_gather_window_matches_padded_slicing_for_uncentred_windows():
         assert torch.equal(inside[p], ones[y[p]:y[p] + 6, x[p]:x[p] + 6] > 0)
 
 
+def test_gather_window_reads_channels_last_maps_alike():
+    maps = torch.randn(3, 4, 6, 5)
+    batch, y, x = torch.tensor([2, 0, 1, 2]), torch.tensor([0, 5, 3, 2]), torch.tensor([4, 0, 2, 9])
+    expected = gather_window(maps, batch, y, x, start=-3, size=8)
+    got = gather_window(maps.contiguous(memory_format=torch.channels_last), batch, y, x,
+                        start=-3, size=8)
+    assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
+
+
 def test_params_are_per_instance(detector):
     embeds = torch.randn(3, 16)
     embeds[2] = embeds[0]
@@ -88,3 +97,39 @@ def test_level_inputs_shapes(detector):
     sizes = [(4, 5), (8, 10), (16, 20)]
     maps = detector.level_inputs(f8, f4, rgb, sizes)
     assert [tuple(m.shape) for m in maps] == [(2, 5, 4, 5), (2, 5, 8, 10), (2, 5, 16, 20)]
+
+
+def test_windows_score_the_four_children_of_a_parent_like_the_dense_map(detector):
+    """A (2r + 2)-sided window around each parent's 2 x 2 block gives the dense logits of
+    its four children, also where the block touches the border (odd sizes: a parent of
+    the last row / column of an odd grid has children outside it, which are zero-padded
+    in the window and must not disturb the ones inside)."""
+    params = detector.generate_params(torch.randn(3, 16))
+    x = torch.randn(3, 2, 6, 10, 9)
+    dense = detector.forward_dense(params, x)
+    m = torch.tensor([0, 2, 1, 2, 0, 1])
+    t = torch.tensor([0, 1, 1, 0, 1, 0])
+    py = torch.tensor([0, 4, 2, 0, 3, 4])  # parents on a 5 x 5 grid
+    px = torch.tensor([0, 3, 2, 4, 0, 4])
+    r = detector.radius
+    windows, inside = gather_window(x.flatten(0, 1), m * 2 + t, 2 * py, 2 * px, -r, 2 * r + 2)
+    logits = detector.forward_windows(params, windows, inside, m)
+    assert logits.shape == (6, 2, 2)
+    for p in range(6):
+        for dy in (0, 1):
+            for dx in (0, 1):
+                yy, xx = 2 * py[p] + dy, 2 * px[p] + dx
+                if yy < 10 and xx < 9:
+                    torch.testing.assert_close(logits[p, dy, dx], dense[m[p], t[p], yy, xx],
+                                               atol=1e-5, rtol=1e-5)
+    assert detector.forward_windows(params, windows[:0], inside[:0], m[:0]).shape == (0, 2, 2)
+
+
+def test_windows_pass_gradients_to_every_weight_set(detector):
+    embeds = torch.randn(2, 16, requires_grad=True)
+    params = detector.generate_params(embeds)
+    windows = torch.randn(5, 6, 8, 8)
+    logits = detector.forward_windows(params, windows, torch.ones(5, 8, 8, dtype=torch.bool),
+                                      torch.tensor([1, 0, 1, 1, 0]))
+    logits.sum().backward()
+    assert (embeds.grad.abs().sum(1) > 0).all()

@@ -16,6 +16,27 @@ def test_sample_points_equals_interpolate_at_cell_centres():
     assert torch.allclose(sample_points(maps, batch, xy_own), maps[batch, :, y // 2, x // 2])
 
 
+def test_sample_points_reads_channels_last_maps_alike_and_passes_gradients():
+    """Both memory formats give the same values; gradients reach the map (training samples
+    features whose backbone learns) and nothing comes back for no points."""
+    torch.manual_seed(0)
+    maps = torch.randn(2, 5, 4, 6)
+    batch = torch.tensor([1, 0, 1])
+    xy = torch.tensor([[0.1, 0.9], [0.5, 0.5], [1.0, 0.0]])
+    last = maps.contiguous(memory_format=torch.channels_last).requires_grad_()
+    out = sample_points(last, batch, xy)
+    torch.testing.assert_close(out, sample_points(maps, batch, xy))
+    out.sum().backward()
+    expected = torch.zeros_like(maps)
+    for b, (x, y) in zip(batch.tolist(), xy.tolist()):  # bilinear weights sum to 1 per point
+        px, py = min(max(x * 6 - 0.5, 0), 5), min(max(y * 4 - 0.5, 0), 3)
+        for yy in range(4):
+            for xx in range(6):
+                expected[b, :, yy, xx] += max(0, 1 - abs(px - xx)) * max(0, 1 - abs(py - yy))
+    torch.testing.assert_close(last.grad, expected)
+    assert sample_points(maps, batch[:0], xy[:0]).shape == (0, 5)
+
+
 def test_sine_encoding():
     coords = torch.tensor([[0., 1.], [2., 3.]])
     enc = sine_encoding(coords, num_feats=4, temperature=100.)
