@@ -81,7 +81,7 @@ def _expand_to(nodes: Tensor, num_steps: int) -> Tensor:
 
 
 def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
-                      logits: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+                      logits: Sequence[Tensor], overwrite: bool = False) -> Tuple[Tensor, Tensor]:
     """Write node logits into the coarse mask, upsampling the result level by level.
 
     At each level the refined map is upsampled (bilinear) from the level above inside the
@@ -94,11 +94,14 @@ def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
     number of nodes, not the size of the video (a dense reference is in the tests).
 
     Args:
-        coarse_up (list[Tensor]): output of :func:`upsample_chain`, levels 0 .. 3 (left
-            unchanged).
+        coarse_up (list[Tensor]): output of :func:`upsample_chain`, levels 0 .. 3, left
+            unchanged unless ``overwrite``.
         nodes (list[Tensor]): (P_l, 4) long nodes of levels 0, 1, 2.
         logits (list[Tensor]): (P_0,), (P_1,) and (P_2, 4) node logits, sub-labels in child
             order. Each finest node also writes the mean of its sub-logits at its own cell.
+        overwrite (bool): write into ``coarse_up``'s levels 1-3 (contiguous; level 0 is
+            copied, it is usually the caller's coarse logits) instead of copies of them: the
+            caller gives them up, and saves a copy of the full-resolution volume.
 
     Returns:
         tuple[Tensor, Tensor]: refined logits (M, T, h_3, w_3) and ``label_cell``
@@ -115,7 +118,9 @@ def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
     refined = None
     for level, (level_nodes, level_logits) in enumerate(writes):
         below = refined
-        refined = coarse_up[level].clone(memory_format=torch.contiguous_format)
+        refined = coarse_up[level]
+        if level == 0 or not overwrite or not refined.is_contiguous():
+            refined = refined.clone(memory_format=torch.contiguous_format)
         flat = refined.view(-1)
         if level > 0:
             covered = expand_children(covered)[0]
@@ -171,9 +176,12 @@ class DynamicPixelDecoder(nn.Module):
         out, start = [], 0
         for level, (feats, idx) in enumerate(zip(node_feats, inst)):
             n = self.num_outputs[level]
-            w = weights[idx, start:start + n]  # (P, n, E + 1)
-            logits = torch.einsum('pe,pne->pn', self.node_mlps[level](feats), w[..., :-1])
-            logits = logits + w[..., -1]
+            w = weights[:, start:start + n]  # (M, n, E + 1)
+            # every node against every instance's classifier, (P, M * n), then its own:
+            # cheaper than a copy of the (n, E + 1) weights for each node
+            every = self.node_mlps[level](feats) @ w[..., :-1].flatten(0, 1).t()
+            rows = torch.arange(len(idx), device=idx.device)
+            logits = every.view(len(idx), len(w), n)[rows, idx] + w[idx, :, -1]
             out.append(logits[:, 0] if level < len(node_feats) - 1 else logits)
             start += n
         return out

@@ -51,7 +51,10 @@ def gather_window(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor, start: int,
         patches = rows[batch[:, None, None] * (h * w) + flat]  # (P, S, S, C)
     else:
         patches = maps.flatten(2)[batch[:, None, None], :, flat]  # (P, S, S, C)
-    patches = patches * inside[..., None]
+    # zero outside the map; only windows that cross its border need it (few)
+    edge = torch.nonzero(~inside.flatten(1).all(1)).squeeze(1)
+    if len(edge):
+        patches.index_copy_(0, edge, patches[edge] * inside[edge, ..., None])
     return patches.permute(0, 3, 1, 2), inside
 
 
