@@ -1,7 +1,8 @@
 """Refine the masks of any VIS model's results file with VMT's class-agnostic refiner.
 
     python tools/refine_results.py CONFIG CHECKPOINT --videos VIDEOS.json --img-root DIR \
-        RESULTS.json --out REFINED.json [--conf-thr 0.65] [--score-thr 0] [--device cpu]
+        RESULTS.json --out REFINED.json [--conf-thr 0.65] [--remove-thr 0.9] [--score-thr 0]
+        [--device cpu]
 
 RESULTS.json is a YouTube-VIS results file (``video_id``, ``category_id``, ``score``,
 ``segmentations``) of any model, e.g. mmdet's Mask2Former-VIS (``tools/test.py CONFIG CKPT
@@ -42,6 +43,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='the refined results JSON (new file)')
     parser.add_argument('--conf-thr', type=float, default=0.65,
                         help='a pixel changes only where the confidence exceeds this')
+    parser.add_argument('--remove-thr', type=float, default=None,
+                        help='a pixel of a result leaves its mask only where the confidence '
+                        'exceeds this (default: --conf-thr)')
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='results with a lower score are copied unrefined')
     parser.add_argument('--max-tracks-per-pass', type=int, default=8,
@@ -63,7 +67,7 @@ def run_settings(args: argparse.Namespace) -> dict:
                 videos_sha256=file_sha256(args.videos),
                 checkpoint_sha256=file_sha256(args.checkpoint),
                 config=osp.abspath(args.config), cfg_options=args.cfg_options or {},
-                conf_thr=args.conf_thr, score_thr=args.score_thr)
+                conf_thr=args.conf_thr, remove_thr=args.remove_thr, score_thr=args.score_thr)
 
 
 def load_progress(path: str, settings: dict) -> Dict[int, dict]:
@@ -120,7 +124,7 @@ def main(argv=None) -> dict:
     check_paths(args)
     register_all_modules(init_default_scope=False)
     refiner = ResultRefiner(args.conf_thr, max_tracks_per_pass=args.max_tracks_per_pass,
-                            score_thr=args.score_thr)
+                            score_thr=args.score_thr, remove_thr=args.remove_thr)
     progress_file = args.out + PROGRESS_SUFFIX
     settings = run_settings(args)
     done: Dict[int, dict] = {}

@@ -38,18 +38,21 @@ class AnnotationCorrectionHook(Hook):
         frame_pipeline (Sequence[dict], optional): Per-frame loading transforms.
         max_tracks_per_pass (int): Tracks refined together. Defaults to 8.
         segm_key (str): Mask key of the annotations. Defaults to ``'segmentations'``.
+        remove_thr (float, optional): Confidence a removal of coarse foreground needs.
+            Defaults to None (``conf_thr``).
     """
 
     priority = 'LOW'
 
     def __init__(self, ann_file: str, img_root: str, out_file: Optional[str] = None,
                  conf_thr: float = 0.65, frame_pipeline: Optional[Sequence[dict]] = None,
-                 max_tracks_per_pass: int = 8, segm_key: str = 'segmentations') -> None:
+                 max_tracks_per_pass: int = 8, segm_key: str = 'segmentations',
+                 remove_thr: Optional[float] = None) -> None:
         self.ann_file = ann_file
         self.img_root = img_root
         self.out_file = out_file
         self.corrector = AnnotationCorrector(conf_thr, frame_pipeline, max_tracks_per_pass,
-                                             segm_key)
+                                             segm_key, remove_thr=remove_thr)
 
     def out_path(self, runner) -> str:
         """``out_file``, or ``<work_dir>/corrected/<name of ann_file>``."""

@@ -12,8 +12,10 @@ The rule ("first, do no harm"): a pixel takes the refiner's label only where
    antenna or tail a few pixels wide; under an H/8 or H/4 node whose children were not
    refined it is one value for a whole 8 x 8 or 4 x 4 block, which would punch blocky
    holes into bodies or cut thin parts. Both keep the coarse label;
-2. its confidence ``max(p, 1 - p)`` is greater than ``conf_thr`` (0.65, the paper's):
-   where the refiner is unsure, the annotator's label is kept;
+2. its confidence ``max(p, 1 - p)`` is greater than ``conf_thr`` (0.65, the paper's), and
+   greater than ``remove_thr`` where it would remove the annotator's foreground (None: the
+   same threshold; see :mod:`~mmvmt.engine.confident_relabel` for why removing may ask for
+   more): where the refiner is unsure, the annotator's label is kept;
 3. the track is present in that frame (its coarse mask is not empty), and the corrected
    mask of the frame is not empty: the refiner corrects boundaries, it does not decide
    whether an object is there; such a frame keeps its coarse mask.
@@ -50,7 +52,8 @@ from .corrected_annotations import corrected_annotations
 
 
 def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float = 0.65,
-                        max_tracks_per_pass: int = 8) -> Tuple[Tensor, Tensor]:
+                        max_tracks_per_pass: int = 8,
+                        remove_thr: Optional[float] = None) -> Tuple[Tensor, Tensor]:
     """Correct the masks of one video's tracks by the rule of the module docstring.
 
     Args:
@@ -64,6 +67,8 @@ def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float =
             region back (bilinear, nearest).
         conf_thr (float): Confidence a change needs (strictly exceeded). Defaults to 0.65.
         max_tracks_per_pass (int): Tracks refined together (a memory bound).
+        remove_thr (float, optional): Confidence a removal of coarse foreground needs;
+            None: ``conf_thr``.
 
     Returns:
         tuple[Tensor, Tensor]: ``corrected`` (K, T, H, W) bool and ``region`` (K, T, H, W)
@@ -72,9 +77,10 @@ def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float =
     if coarse.dim() != 4 or coarse.shape[1] != frames.shape[0]:
         raise ValueError(f'correct_video_masks: coarse must be (K, T, H, W) with T = '
                          f'{frames.shape[0]} frames, got {tuple(coarse.shape)}')
-    if not 0.5 <= conf_thr < 1:
-        raise ValueError(f'correct_video_masks: conf_thr must be in [0.5, 1), got {conf_thr}: '
-                         'a confidence is max(p, 1 - p) >= 0.5.')
+    for name, thr in (('conf_thr', conf_thr), ('remove_thr', remove_thr)):
+        if thr is not None and not 0.5 <= thr < 1:
+            raise ValueError(f'correct_video_masks: {name} must be in [0.5, 1), got {thr}: '
+                             'a confidence is max(p, 1 - p) >= 0.5.')
     coarse = coarse.bool().cpu()
     corrected, region = coarse.clone(), torch.zeros_like(coarse)
     size, model_size = tuple(coarse.shape[-2:]), tuple(frames.shape[-2:])
@@ -90,7 +96,8 @@ def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float =
             refined_in = F.interpolate(refined_in.float(), size=size, mode='nearest').bool()
         present = part.flatten(2).any(-1)[..., None, None]  # (k, T, 1, 1)
         refined_in &= present
-        fixed, _ = confident_relabel(part, refined, confidence, refined_in, conf_thr)
+        fixed, _ = confident_relabel(part, refined, confidence, refined_in, conf_thr,
+                                     remove_thr)
         emptied = present & ~fixed.flatten(2).any(-1)[..., None, None]
         corrected[start:start + len(part)] = torch.where(emptied, part, fixed)
         region[start:start + len(part)] = refined_in
@@ -115,14 +122,20 @@ class AnnotationCorrector:
         max_tracks_per_pass (int): Tracks refined together (memory bound). Defaults to 8.
         segm_key (str): The annotations' mask key, read and written. Defaults to
             ``'segmentations'``.
+        remove_thr (float, optional): Removing a pixel of the coarse foreground needs a
+            confidence greater than this. None (default): ``conf_thr``, the paper's
+            symmetric rule.
     """
 
     def __init__(self, conf_thr: float = 0.65,
                  frame_pipeline: Optional[Sequence[dict]] = None,
-                 max_tracks_per_pass: int = 8, segm_key: str = 'segmentations') -> None:
-        if not 0.5 <= conf_thr < 1:
-            raise ValueError(f'conf_thr must be in [0.5, 1), got {conf_thr}: a confidence '
-                             'is max(p, 1 - p) >= 0.5.')
+                 max_tracks_per_pass: int = 8, segm_key: str = 'segmentations',
+                 remove_thr: Optional[float] = None) -> None:
+        for name, thr in (('conf_thr', conf_thr), ('remove_thr', remove_thr)):
+            if thr is not None and not 0.5 <= thr < 1:
+                raise ValueError(f'{name} must be in [0.5, 1), got {thr}: a confidence '
+                                 'is max(p, 1 - p) >= 0.5.')
+        self.remove_thr = None if remove_thr is None else float(remove_thr)
         if max_tracks_per_pass < 1:
             raise ValueError(f'max_tracks_per_pass must be >= 1, got {max_tracks_per_pass}')
         self.conf_thr = float(conf_thr)
@@ -169,7 +182,7 @@ class AnnotationCorrector:
                                for ann in anns))
         coarse = torch.from_numpy(np.stack(masks))
         corrected, region = correct_video_masks(model, frames, coarse, self.conf_thr,
-                                                self.max_tracks_per_pass)
+                                                self.max_tracks_per_pass, self.remove_thr)
         stats['pixels_added'] = int((corrected & ~coarse).sum())
         stats['pixels_removed'] = int((coarse & ~corrected).sum())
         stats['pixels_changed'] = stats['pixels_added'] + stats['pixels_removed']
@@ -299,7 +312,8 @@ class AnnotationCorrector:
             **(extra_provenance or {}),
             input_ann_file=osp.abspath(ann_file), input_sha256=input_sha,
             output_ann_file=osp.abspath(out_file), img_root=osp.abspath(img_root),
-            conf_thr=self.conf_thr, segm_key=self.segm_key, frame_pipeline=self.frame_pipeline,
+            conf_thr=self.conf_thr, remove_thr=self.remove_thr, segm_key=self.segm_key,
+            frame_pipeline=self.frame_pipeline,
             pixels_changed=total, videos=per_video, mmvmt_version=__version__,
             created=datetime.datetime.now().isoformat(timespec='seconds'))
         # The annotation file comes last: once it exists the round's output is complete, and

@@ -11,20 +11,27 @@ refiner's label if and only if
    coarse mask taken down to H/8 and back up, which erases every part a few pixels wide, or
    one value over a whole 8 x 8 / 4 x 4 cell; a label there says nothing new;
 2. the confidence is strictly greater than the threshold (0.65 in the paper): where the
-   refiner is unsure, the annotator's label is the better guess.
+   refiner is unsure, the annotator's label is the better guess. Removing the annotator's
+   foreground may ask for more (``remove_thr``): the two mistakes do not cost the same. A
+   wrongly removed pixel of a leg, antenna or tail 2-3 px wide cuts the structure (what lies
+   beyond the cut is lost to the object), while a wrongly kept halo pixel only widens a
+   boundary by a pixel; and the refiner is least sure exactly where a part is as thin as
+   its finest (2 x 2 pixel) node.
 
 Everywhere else the coarse label stays bit for bit, so thin structures that no node touched
-survive. The rule is symmetric: foreground can be added or removed.
+survive. With ``remove_thr=None`` the rule is symmetric (the paper's).
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
 
 def confident_relabel(coarse: Tensor, refined: Tensor, confidence: Tensor, region: Tensor,
-                      conf_thr: float) -> Tuple[Tensor, Tensor]:
-    """Take the refined label only inside ``region`` and where ``confidence > conf_thr``.
+                      conf_thr: float,
+                      remove_thr: Optional[float] = None) -> Tuple[Tensor, Tensor]:
+    """Take the refined label only inside ``region`` and where ``confidence > conf_thr``
+    (``> remove_thr`` where it removes coarse foreground).
 
     Args:
         coarse (Tensor): (K, T, H, W) bool coarse masks.
@@ -32,6 +39,8 @@ def confident_relabel(coarse: Tensor, refined: Tensor, confidence: Tensor, regio
         confidence (Tensor): (K, T, H, W) float, the probability of the refined label.
         region (Tensor): (K, T, H, W) bool, the pixels the refiner refined.
         conf_thr (float): Confidence a change needs (strictly exceeded).
+        remove_thr (float, optional): Confidence a removal of coarse foreground needs
+            (strictly exceeded); None: ``conf_thr``.
 
     Returns:
         tuple[Tensor, Tensor]: ``corrected`` (K, T, H, W) bool masks and ``changed``
@@ -43,5 +52,7 @@ def confident_relabel(coarse: Tensor, refined: Tensor, confidence: Tensor, regio
                          f'{tuple(coarse.shape)}, {tuple(refined.shape)}, '
                          f'{tuple(confidence.shape)}, {tuple(region.shape)}.')
     coarse, refined = coarse.bool(), refined.bool()
-    changed = (refined != coarse) & region.bool() & (confidence > conf_thr)
+    needed = conf_thr if remove_thr is None else torch.where(
+        coarse, confidence.new_tensor(remove_thr), confidence.new_tensor(conf_thr))
+    changed = (refined != coarse) & region.bool() & (confidence > needed)
     return torch.where(changed, refined, coarse), changed

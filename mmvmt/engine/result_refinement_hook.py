@@ -47,16 +47,19 @@ class ResultRefinementHook(Hook):
             refiner. Defaults to loading the file.
         max_tracks_per_pass (int): Tracks refined together. Defaults to 8.
         score_thr (float): Tracks whose score is lower are left unrefined. Defaults to 0.
+        remove_thr (float, optional): Confidence a removal of a result's foreground needs.
+            Defaults to None (``conf_thr``).
     """
 
     priority = 'NORMAL'
 
     def __init__(self, refiner_config: str, refiner_checkpoint: str, conf_thr: float = 0.65,
                  frame_pipeline: Optional[Sequence[dict]] = None, max_tracks_per_pass: int = 8,
-                 score_thr: float = 0.0) -> None:
+                 score_thr: float = 0.0, remove_thr: Optional[float] = None) -> None:
         self.refiner_config = refiner_config
         self.refiner_checkpoint = refiner_checkpoint
-        self.refiner = ResultRefiner(conf_thr, frame_pipeline, max_tracks_per_pass, score_thr)
+        self.refiner = ResultRefiner(conf_thr, frame_pipeline, max_tracks_per_pass, score_thr,
+                                     remove_thr)
         self.model = None
         self._wrapped = None
 

@@ -54,11 +54,15 @@ class ResultRefiner:
         score_thr (float): Results with a lower score are kept as they are, unrefined
             (saves time on the many low-score results of query-based models). Defaults
             to 0.
+        remove_thr (float, optional): Confidence a removal of the result's foreground
+            needs. Defaults to None (``conf_thr``).
     """
 
     def __init__(self, conf_thr: float = 0.65, frame_pipeline: Optional[Sequence[dict]] = None,
-                 max_tracks_per_pass: int = 8, score_thr: float = 0.0) -> None:
-        self.loader = AnnotationCorrector(conf_thr, frame_pipeline, max_tracks_per_pass)
+                 max_tracks_per_pass: int = 8, score_thr: float = 0.0,
+                 remove_thr: Optional[float] = None) -> None:
+        self.loader = AnnotationCorrector(conf_thr, frame_pipeline, max_tracks_per_pass,
+                                          remove_thr=remove_thr)
         self.score_thr = float(score_thr)
 
     @property
@@ -78,7 +82,7 @@ class ResultRefiner:
             outside ``region`` (K, T, H, W) bool.
         """
         return correct_video_masks(model, frames, masks, self.loader.conf_thr,
-                                   self.loader.max_tracks_per_pass)
+                                   self.loader.max_tracks_per_pass, self.loader.remove_thr)
 
     def refine_results(self, model, videos_file: str, img_root: str, results_file: str,
                        done: Optional[Dict[int, dict]] = None,

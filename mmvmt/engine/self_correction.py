@@ -97,7 +97,9 @@ class SelfCorrection:
       pipeline (``type``, ``data_root``, ``ann_file``, ``data_prefix.img_path``, extra
       arguments); its file is the coarse input of round 1 and its type reads the corrected
       files in later rounds;
-    - ``num_rounds`` (int, default 4), ``conf_thr`` (float, default 0.65);
+    - ``num_rounds`` (int, default 4), ``conf_thr`` (float, default 0.65), ``remove_thr``
+      (float, optional: the confidence a removal of coarse foreground needs, default
+      ``conf_thr``; see :mod:`~mmvmt.engine.confident_relabel`);
     - ``frame_pipeline`` (list[dict], optional), ``max_tracks_per_pass`` (int, default 8),
       ``segm_key`` (str, default ``'segmentations'``): see :class:`AnnotationCorrector`;
     - ``init_from_previous_round`` (bool, default True): round k > 1 starts from round
@@ -133,7 +135,7 @@ class SelfCorrection:
         self.corrector = AnnotationCorrector(
             conf_thr=sc.get('conf_thr', 0.65), frame_pipeline=sc.get('frame_pipeline'),
             max_tracks_per_pass=sc.get('max_tracks_per_pass', 8),
-            segm_key=sc.get('segm_key', 'segmentations'))
+            segm_key=sc.get('segm_key', 'segmentations'), remove_thr=sc.get('remove_thr'))
         self.validation = None
         if sc.get('validation') is not None:
             val = sc.validation
@@ -452,8 +454,8 @@ class SelfCorrection:
         # As JSON gives them back (tuples as lists, ConfigDicts as dicts).
         expected = json.loads(json.dumps(dict(
             checkpoint=checkpoint, input_sha256=file_sha256(in_file),
-            conf_thr=self.corrector.conf_thr, frame_pipeline=self.corrector.frame_pipeline,
-            segm_key=self.corrector.segm_key)))
+            conf_thr=self.corrector.conf_thr, remove_thr=self.corrector.remove_thr,
+            frame_pipeline=self.corrector.frame_pipeline, segm_key=self.corrector.segm_key)))
         differ = [f'{k}: {recorded.get(k)!r} there, {v!r} now' for k, v in expected.items()
                   if recorded.get(k) != v]
         if differ:

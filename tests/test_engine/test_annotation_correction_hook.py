@@ -31,7 +31,7 @@ class KeepRefiner:
 def test_after_train_writes_the_corrected_file(coarse_file, tmp_path):
     in_file, img_root = coarse_file
     hook = HOOKS.build(dict(type='AnnotationCorrectionHook', ann_file=str(in_file),
-                            img_root=str(img_root), conf_thr=0.7))
+                            img_root=str(img_root), conf_thr=0.7, remove_thr=0.9))
     assert isinstance(hook, AnnotationCorrectionHook)
     model = KeepRefiner()
     runner = SimpleNamespace(model=model, work_dir=str(tmp_path), iter=5, epoch=0)
@@ -42,6 +42,7 @@ def test_after_train_writes_the_corrected_file(coarse_file, tmp_path):
         [a['id'] for a in json.load(open(in_file))['annotations']]
     prov = json.load(open(provenance_path(out_file)))
     assert prov['conf_thr'] == 0.7 and prov['iter'] == 5 and prov['pixels_changed'] == 0
+    assert prov['remove_thr'] == 0.9
     assert model.modes == ['eval', 'train']
 
 

@@ -33,6 +33,26 @@ def test_threshold_is_a_config_value():
         assert corrected.flatten().tolist() == [bool(e) for e in expected]
 
 
+def test_removing_foreground_may_need_more_confidence_than_adding():
+    """remove_thr applies where the refined label would take coarse foreground away;
+    additions keep conf_thr; None is the symmetric rule."""
+    coarse = torch.tensor([[[[1, 1, 1, 0, 0, 0]]]], dtype=torch.bool)
+    refined = torch.tensor([[[[0, 0, 0, 1, 1, 1]]]], dtype=torch.bool)
+    confidence = torch.tensor([[[[0.7, 0.85, 0.95, 0.7, 0.85, 0.95]]]])
+    everywhere = torch.ones_like(coarse)
+    cases = [(None, [0, 0, 0, 1, 1, 1]),  # everything above 0.65 changes
+             (0.9, [1, 1, 0, 1, 1, 1]),  # removals only above 0.9, additions above 0.65
+             (0.65, [0, 0, 0, 1, 1, 1])]
+    for remove_thr, expected in cases:
+        corrected, changed = confident_relabel(coarse, refined, confidence, everywhere, 0.65,
+                                               remove_thr)
+        assert corrected.flatten().int().tolist() == expected
+        assert torch.equal(changed, corrected != coarse)
+    # a removal threshold below conf_thr makes removing easier than adding
+    corrected, _ = confident_relabel(coarse, refined, confidence - 0.1, everywhere, 0.8, 0.55)
+    assert corrected.flatten().int().tolist() == [0, 0, 0, 0, 0, 1]
+
+
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match='one shape'):
         confident_relabel(torch.zeros(1, 1, 2, 2, dtype=torch.bool),

@@ -61,6 +61,8 @@ def test_conf_thr_and_shapes_are_checked(model):
     frames = torch.zeros(3, 3, 60, 90, dtype=torch.uint8)
     with pytest.raises(ValueError, match='conf_thr'):
         correct_video_masks(model, frames, coarse_with_legs(), conf_thr=0.3)
+    with pytest.raises(ValueError, match='remove_thr'):
+        correct_video_masks(model, frames, coarse_with_legs(), remove_thr=1.0)
     with pytest.raises(ValueError, match='T = 3'):
         correct_video_masks(model, frames, coarse_with_legs(num_frames=2))
 

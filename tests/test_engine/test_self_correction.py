@@ -164,7 +164,8 @@ def test_interrupted_run_resumes_at_its_round_and_stage(toy_root, tmp_path, monk
 
 
 @pytest.mark.parametrize('change',
-                         [None, 'checkpoint', 'input_sha256', 'conf_thr', 'frame_pipeline'])
+                         [None, 'checkpoint', 'input_sha256', 'conf_thr', 'remove_thr',
+                          'frame_pipeline'])
 def test_existing_output_is_kept_only_with_the_same_settings(toy_root, tmp_path, change):
     """An output left before the state update is kept on resume only if its provenance
     has this run's checkpoint, input, threshold and frame pipeline; else a clear error, the
@@ -185,6 +186,8 @@ def test_existing_output_is_kept_only_with_the_same_settings(toy_root, tmp_path,
         prov['checkpoint'] = 'elsewhere/iter_2.pth'
     elif change == 'conf_thr':
         prov['conf_thr'] = 0.9
+    elif change == 'remove_thr':
+        prov['remove_thr'] = 0.9
     elif change == 'frame_pipeline':
         prov['frame_pipeline'] = prov['frame_pipeline'] + [
             dict(type='Resize', scale=(64, 96), keep_ratio=True)]

@@ -108,10 +108,11 @@ def results_as_annotations(exact: dict, results: List[dict], source: str) -> dic
 
 def correct_once(config: str, checkpoint: str, coarse_file: str, img_root: str,
                  out_file: str, conf_thr: Optional[float] = None, device: str = 'cpu',
-                 cfg_options: Optional[dict] = None) -> str:
+                 cfg_options: Optional[dict] = None, remove_thr: Optional[float] = None) -> str:
     """Correct ``coarse_file`` once with the refiner of ``checkpoint`` into ``out_file``
-    (``conf_thr``: default the config's ``self_correction.conf_thr``, else 0.65;
-    ``cfg_options`` override the config's model settings)."""
+    (``conf_thr``: default the config's ``self_correction.conf_thr``, else 0.65, and then
+    ``remove_thr`` defaults to the config's ``self_correction.remove_thr``; ``cfg_options``
+    override the config's model settings)."""
     from mmengine.config import Config
 
     from mmvmt.engine import AnnotationCorrector, build_refiner
@@ -121,7 +122,9 @@ def correct_once(config: str, checkpoint: str, coarse_file: str, img_root: str,
     sc = cfg.get('self_correction') or {}
     if conf_thr is None:
         conf_thr = sc.get('conf_thr', 0.65)
-    corrector = AnnotationCorrector(conf_thr=conf_thr, frame_pipeline=sc.get('frame_pipeline'),
+        remove_thr = sc.get('remove_thr') if remove_thr is None else remove_thr
+    corrector = AnnotationCorrector(conf_thr=conf_thr, remove_thr=remove_thr,
+                                    frame_pipeline=sc.get('frame_pipeline'),
                                     max_tracks_per_pass=sc.get('max_tracks_per_pass', 8))
     model = build_refiner(config, checkpoint, device, cfg_options)
     corrector.run(model, coarse_file, img_root, out_file,
@@ -193,6 +196,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--conf-thr', type=float,
                         help="confidence a change needs (default: the config's "
                         'self_correction.conf_thr, else 0.65)')
+    parser.add_argument('--remove-thr', type=float,
+                        help='confidence a removal of coarse foreground needs (default: the '
+                        "config's self_correction.remove_thr with its conf_thr; with "
+                        '--conf-thr: --conf-thr)')
     parser.add_argument('--rounds', type=int, nargs='*',
                         help='rounds of --work-dir to show (default: all)')
     parser.add_argument('--erode', type=int, nargs='*', default=[1, 2, 3],
@@ -234,7 +241,8 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 1
         files['round 1'] = correct_once(args.config, args.checkpoint, args.coarse,
-                                        args.img_root, args.corrected_out, args.conf_thr)
+                                        args.img_root, args.corrected_out, args.conf_thr,
+                                        remove_thr=args.remove_thr)
     exact = load_json(args.exact)
     rows = {}
     try:
