@@ -275,8 +275,10 @@ class AnnotationCorrector:
             anns_by_video.setdefault(ann['video_id'], []).append(ann)
         if hasattr(model, 'eval'):
             model.eval()
+        removal = '' if self.remove_thr is None else \
+            f' (> {self.remove_thr} to remove foreground)'
         print_log(f'Correcting {len(videos)} of the {len(official["videos"])} videos of '
-                  f'{source} with confidence > {self.conf_thr}', 'current')
+                  f'{source} with confidence > {self.conf_thr}{removal}', 'current')
         rles_by_ann, per_video = {}, []
         bar = ProgressBar(len(videos)) if progress else None
         for video in videos:
