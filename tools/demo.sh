@@ -6,7 +6,7 @@
 # base detector's coarse ones. For a model without coarse outputs: DEMO_EVAL=tube_boundary_ap
 # DEMO_ITERS: training iterations of the main job (default 600; the config has 1800).
 # Then the refiner on a style it never saw (docs/experiments.md, Table 3 protocol): a
-# class-agnostic refiner trains DEMO_REFINER_ITERS iterations (default 500, as its config)
+# class-agnostic refiner trains DEMO_REFINER_ITERS iterations (default 1000, as its config)
 # on the variety-style toy videos, corrects the coarse annotations of the garden-style
 # videos once, and the table compares coarse and corrected masks with the exact ones.
 # DEMO_REFINER_ITERS=0 skips that part. The refiner trains on one CPU thread in the
@@ -18,7 +18,7 @@ CONFIG=${2:-configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py}
 WORK_DIR=${3:-work_dirs/demo}
 DEMO_EVAL=${DEMO_EVAL:-tube_boundary_ap coarse_tube_boundary_ap}
 DEMO_ITERS=${DEMO_ITERS:-600}
-DEMO_REFINER_ITERS=${DEMO_REFINER_ITERS:-500}
+DEMO_REFINER_ITERS=${DEMO_REFINER_ITERS:-1000}
 DEMO_PARALLEL=${DEMO_PARALLEL:-1}
 cd "$(dirname "$0")/.."
 demo_start=$(date +%s)
