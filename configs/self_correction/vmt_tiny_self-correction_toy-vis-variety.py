@@ -43,8 +43,9 @@ self_correction = dict(
     # a wrongly kept halo pixel widens a boundary by one; and this small refiner is least
     # sure where a part is as thin as its finest node. On the garden videos (never trained
     # on), five refiners of this config (seeds 1-4 and a make demo run) kept thin-part recall
-    # within 0.7 points of the coarse masks (0.8 for both: 1.2-5.6 points below) and gained
-    # AP^B +0.09 to +0.18 (docs/experiments.md).
+    # 0.4-3.1 points above the coarse masks and gained AP^B +0.17 to +0.21 (0.8 for both:
+    # one run 1.6 points below; at 500 iterations 1.2-5.6 points below, against -0.7 to +1.7
+    # with this rule) (docs/experiments.md).
     conf_thr=0.65,
     remove_thr=0.85,
     coarse_dataset=dict(data_root=variety_root),
@@ -59,8 +60,9 @@ self_correction = dict(
 # 1000 iterations per round at twice the toy config's learning rate, x0.1 for the last
 # quarter (at a constant rate consecutive checkpoints swung between AP^B 0.17 and 0.31 on
 # the garden videos). 500 iterations left the refiner a lottery between seeds (garden AP^B
-# 0.17-0.26); the same seeds at 1000 gained +0.06 to +0.11 AP^B over their 500-iteration
-# selves and kept the thin parts (docs/experiments.md). About 5 minutes on one CPU thread.
+# 0.17-0.26); the same seeds at 1000 gained +0.01 to +0.11 AP^B over their 500-iteration
+# selves (0.25-0.29 over five runs) and kept the thin parts (docs/experiments.md). About 5
+# minutes on one CPU thread.
 max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
