@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -89,6 +90,15 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def next_second():
+    """Wait for the wall clock's next second: mmengine names a run's log folder by the second
+    it started, so a run resumed within the same second would share (and overwrite) the
+    interrupted run's log."""
+    start = time.strftime('%Y%m%d_%H%M%S')
+    while time.strftime('%Y%m%d_%H%M%S') == start:
+        time.sleep(0.02)
+
+
 def train_logs(train_dir):
     """The log texts of the runs in a round's work dir, oldest first."""
     runs = sorted(d for d in os.listdir(train_dir) if osp.isdir(osp.join(train_dir, d)))
@@ -131,6 +141,7 @@ def test_interrupted_run_resumes_at_its_round_and_stage(toy_root, tmp_path, monk
     assert (sc / 'round_2/train/iter_1.pth').exists()
 
     # Run 3 resumes round 2's training at iteration 2 (mmengine's resume) and finishes.
+    next_second()
     outputs = SelfCorrection(make_cfg(toy_root, tmp_path), resume=True).run()
     assert outputs == [str(round1_out), str(sc / 'round_2/train_coarse.json')]
     logs = train_logs(sc / 'round_2/train')
@@ -247,6 +258,7 @@ def test_bad_coarse_file_fails_before_training_and_a_fix_is_taken_on_resume(toy_
         SelfCorrection(make_cfg(toy_root, work, [interrupt], num_rounds=1, **options)).run()
     official['info'] = dict(official.get('info') or {}, note='edited during round 1')
     coarse.write_text(json.dumps(official))
+    next_second()
     outputs = SelfCorrection(make_cfg(toy_root, work, num_rounds=1, **options),
                              resume=True).run()
     assert json.loads(open(outputs[0]).read())['info']['note'] == 'edited during round 1'
