@@ -2,7 +2,7 @@ from .attention import PaddedAttention
 from .dynamic_conv import (aligned_bilinear, dynamic_conv_dims, dynamic_conv_param_count,
                            dynamic_mask_logits, split_dynamic_params)
 from .dynamic_pixel_decoder import DynamicPixelDecoder, paste_node_logits, upsample_chain
-from .incoherent_detector import IncoherentDetector, gather_patches, gather_window
+from .incoherent_detector import IncoherentDetector, gather_window
 from .instance_guidance import InstanceGuidanceLayer
 from .node_attention import NodeAttentionLayer
 from .node_encoder import NodeEncoder, sample_points, sine_encoding
@@ -17,7 +17,7 @@ from .seqformer_mask_branch import SeqFormerMaskBranch
 
 __all__ = [
     'PaddedAttention', 'DynamicPixelDecoder', 'paste_node_logits', 'upsample_chain', 'IncoherentDetector',
-    'gather_patches', 'gather_window', 'InstanceGuidanceLayer', 'NodeAttentionLayer', 'NodeEncoder',
+    'gather_window', 'InstanceGuidanceLayer', 'NodeAttentionLayer', 'NodeEncoder',
     'sample_points', 'sine_encoding', 'dense_to_nodes', 'expand_children', 'fg_fraction',
     'flat_index', 'incoherent_cells', 'pack_by_group', 'rank_in_group', 'topk_per_group',
     'RefinementLayer', 'RefinementTransformer', 'RGBEmbedding', 'match_tracks_to_queries',

@@ -23,11 +23,6 @@ def _upsample_bilinear(x: Tensor) -> Tensor:
     return up.view(*x.shape[:2], *up.shape[-2:])
 
 
-def _upsample_nearest(x: Tensor) -> Tensor:
-    """(M, T, h, w) -> (M, T, 2h, 2w), each cell copied to its four children."""
-    return x.repeat_interleave(2, -2).repeat_interleave(2, -1)
-
-
 def upsample_chain(coarse: Tensor, num_steps: int) -> List[Tensor]:
     """The coarse mask upsampled x2 (bilinear) ``num_steps`` times.
 

@@ -8,11 +8,12 @@ Each instance embedding generates (through one linear layer, as CondInst's contr
 weights of ``num_convs`` 3x3 conv layers with ReLU and of a 1x1 binary classifier. At H/8 they
 run densely over the whole T x H/8 x W/8 volume as one grouped convolution (one group per
 instance). At H/4 and H/2 the *same* instance-specific weights are evaluated only at candidate
-children: the R x R input neighbourhood of each node is gathered and the conv stack is applied
-to it, so the cost is proportional to the number of nodes. Intermediate activations outside the
-image are zeroed, which makes the sparse result equal to the dense convolution (zero padding)
-at those positions. One (R + 1)-sided window around a parent scores its four children at once
-(:meth:`IncoherentDetector.forward_windows`). Node coordinates follow ``quadtree.py``.
+children: one (R + 1)-sided input window around a parent's 2 x 2 children is gathered and the
+conv stack, without padding, gives the four children's logits
+(:meth:`IncoherentDetector.forward_windows`), so the cost is proportional to the number of
+nodes. Intermediate activations outside the image are zeroed, which makes the result equal to
+the dense convolution (zero padding) at those positions. Node coordinates follow
+``quadtree.py``.
 """
 from typing import List, Sequence, Tuple
 
@@ -56,23 +57,6 @@ def gather_window(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor, start: int,
     if len(edge):
         patches.index_copy_(0, edge, patches[edge] * inside[edge, ..., None])
     return patches.permute(0, 3, 1, 2), inside
-
-
-def gather_patches(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor,
-                   radius: int) -> Tuple[Tensor, Tensor]:
-    """The ``(2 * radius + 1)``-sided neighbourhood of each position, zero outside the map.
-
-    Args:
-        maps (Tensor): (B, C, h, w).
-        batch (Tensor): (P,) long, which map.
-        y (Tensor): (P,) long rows.
-        x (Tensor): (P,) long columns.
-        radius (int): neighbourhood radius r.
-
-    Returns:
-        tuple[Tensor, Tensor]: patches (P, C, R, R) with R = 2r + 1, and inside (P, R, R) bool.
-    """
-    return gather_window(maps, batch, y, x, -radius, 2 * radius + 1)
 
 
 class IncoherentDetector(nn.Module):
@@ -217,18 +201,3 @@ class IncoherentDetector(nn.Module):
                 x = x.relu() * inside[:, None, crop:inside.shape[-1] - crop,
                                       crop:inside.shape[-1] - crop]
         return x[:, 0]
-
-    def forward_sparse(self, params: DynamicParams, patches: Tensor, inside: Tensor,
-                       inst: Tensor) -> Tensor:
-        """Incoherence logits at single positions from their gathered neighbourhoods.
-
-        Args:
-            params (list): output of :meth:`generate_params`.
-            patches (Tensor): (P, C, R, R) inputs around each node, R = 2 * radius + 1.
-            inside (Tensor): (P, R, R) bool, which patch cells lie inside the image.
-            inst (Tensor): (P,) long, the instance whose weights apply to each node.
-
-        Returns:
-            Tensor: (P,) logits, equal to :meth:`forward_dense` at the nodes.
-        """
-        return self.forward_windows(params, patches, inside, inst)[:, 0, 0]

@@ -2,8 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmvmt.models.layers.incoherent_detector import (IncoherentDetector, gather_patches,
-                                                     gather_window)
+from mmvmt.models.layers.incoherent_detector import IncoherentDetector, gather_window
 
 
 @pytest.fixture
@@ -26,10 +25,10 @@ def reference_dense(params, x):
     return out
 
 
-def test_gather_patches_matches_padded_slicing():
+def test_centred_window_matches_padded_slicing():
     maps = torch.randn(3, 2, 5, 6)
     batch, y, x = torch.tensor([0, 2, 1]), torch.tensor([0, 4, 2]), torch.tensor([5, 0, 3])
-    patches, inside = gather_patches(maps, batch, y, x, radius=2)
+    patches, inside = gather_window(maps, batch, y, x, start=-2, size=5)
     padded = F.pad(maps, (2, 2, 2, 2))
     for p in range(3):
         expected = padded[batch[p], :, y[p]:y[p] + 5, x[p]:x[p] + 5]
@@ -87,8 +86,9 @@ def test_sparse_equals_dense_at_nodes_including_borders(detector):
     t = torch.tensor([0, 2, 1, 2, 0])
     y = torch.tensor([0, 9, 5, 1, 4])
     x_ = torch.tensor([0, 8, 4, 7, 0])
-    patches, inside = gather_patches(x.flatten(0, 1), m * 3 + t, y, x_, detector.radius)
-    sparse = detector.forward_sparse(params, patches, inside, m)
+    r = detector.radius
+    patches, inside = gather_window(x.flatten(0, 1), m * 3 + t, y, x_, -r, 2 * r + 1)
+    sparse = detector.forward_windows(params, patches, inside, m)[:, 0, 0]
     assert torch.allclose(sparse, dense[m, t, y, x_], atol=1e-5)
 
 
