@@ -47,7 +47,7 @@ from mmvmt.registry import TRANSFORMS
 from mmvmt.structures import encode_frames, frames_to_masks, ytvis_to_cocovid
 from mmvmt.version import __version__
 from .atomic_json import dump_json_atomic, file_sha256
-from .confident_relabel import confident_relabel
+from .confident_relabel import check_thresholds, confident_relabel
 from .corrected_annotations import corrected_annotations
 
 
@@ -77,10 +77,7 @@ def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float =
     if coarse.dim() != 4 or coarse.shape[1] != frames.shape[0]:
         raise ValueError(f'correct_video_masks: coarse must be (K, T, H, W) with T = '
                          f'{frames.shape[0]} frames, got {tuple(coarse.shape)}')
-    for name, thr in (('conf_thr', conf_thr), ('remove_thr', remove_thr)):
-        if thr is not None and not 0.5 <= thr < 1:
-            raise ValueError(f'correct_video_masks: {name} must be in [0.5, 1), got {thr}: '
-                             'a confidence is max(p, 1 - p) >= 0.5.')
+    check_thresholds(conf_thr, remove_thr, 'correct_video_masks')
     coarse = coarse.bool().cpu()
     corrected, region = coarse.clone(), torch.zeros_like(coarse)
     size, model_size = tuple(coarse.shape[-2:]), tuple(frames.shape[-2:])
@@ -131,10 +128,7 @@ class AnnotationCorrector:
                  frame_pipeline: Optional[Sequence[dict]] = None,
                  max_tracks_per_pass: int = 8, segm_key: str = 'segmentations',
                  remove_thr: Optional[float] = None) -> None:
-        for name, thr in (('conf_thr', conf_thr), ('remove_thr', remove_thr)):
-            if thr is not None and not 0.5 <= thr < 1:
-                raise ValueError(f'{name} must be in [0.5, 1), got {thr}: a confidence '
-                                 'is max(p, 1 - p) >= 0.5.')
+        check_thresholds(conf_thr, remove_thr, 'AnnotationCorrector')
         self.remove_thr = None if remove_thr is None else float(remove_thr)
         if max_tracks_per_pass < 1:
             raise ValueError(f'max_tracks_per_pass must be >= 1, got {max_tracks_per_pass}')
