@@ -127,7 +127,8 @@ def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
     flat_cell = label_cell.view(-1)
     for level, level_nodes in enumerate(nodes):  # finer levels overwrite coarser ones
         side = 1 if level == len(nodes) - 1 else 2 ** (finest - level)
-        pixels = _expand_to(level_nodes, finest - level)
+        # the roots' pixels are the region covered by the last write: not expanded again
+        pixels = covered if level == 0 else _expand_to(level_nodes, finest - level)
         flat_cell[flat_index(pixels, refined.shape[1:])] = side
     return refined, label_cell
 
