@@ -123,13 +123,15 @@ def paste_node_logits(coarse_up: Sequence[Tensor], nodes: Sequence[Tensor],
         flat[flat_index(level_nodes, refined.shape[1:])] = level_logits.to(refined.dtype)
 
     finest = len(writes) - 1
+    # the pixels of each level's nodes; the roots' are the region the last upsampling
+    # covered and the finest nodes' are their sub-labels' cells, both already expanded
+    pixels = [covered] + [_expand_to(level_nodes, finest - level)
+                          for level, level_nodes in enumerate(nodes[1:-1], 1)] + [writes[-1][0]]
     label_cell = torch.zeros_like(refined, dtype=torch.uint8)
     flat_cell = label_cell.view(-1)
-    for level, level_nodes in enumerate(nodes):  # finer levels overwrite coarser ones
+    for level, level_pixels in enumerate(pixels):  # finer levels overwrite coarser ones
         side = 1 if level == len(nodes) - 1 else 2 ** (finest - level)
-        # the roots' pixels are the region covered by the last write: not expanded again
-        pixels = covered if level == 0 else _expand_to(level_nodes, finest - level)
-        flat_cell[flat_index(pixels, refined.shape[1:])] = side
+        flat_cell[flat_index(level_pixels, refined.shape[1:])] = side
     return refined, label_cell
 
 
