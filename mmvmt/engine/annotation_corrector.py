@@ -129,10 +129,10 @@ class AnnotationCorrector:
                  max_tracks_per_pass: int = 8, segm_key: str = 'segmentations',
                  remove_thr: Optional[float] = None) -> None:
         check_thresholds(conf_thr, remove_thr, 'AnnotationCorrector')
-        self.remove_thr = None if remove_thr is None else float(remove_thr)
         if max_tracks_per_pass < 1:
             raise ValueError(f'max_tracks_per_pass must be >= 1, got {max_tracks_per_pass}')
         self.conf_thr = float(conf_thr)
+        self.remove_thr = None if remove_thr is None else float(remove_thr)
         self.frame_pipeline = list(frame_pipeline or [dict(type='LoadImageFromFile')])
         self.max_tracks_per_pass = int(max_tracks_per_pass)
         self.segm_key = segm_key
