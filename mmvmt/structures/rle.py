@@ -23,9 +23,13 @@ import pycocotools.mask as mask_utils
 RLE = Dict[str, Any]
 """A compressed RLE: ``{'size': [H, W], 'counts': str}`` (pycocotools reads str or bytes)."""
 
-# Deltas of real run lengths (at most H * W < 2**32) fit in 33 bits; anything larger is a
-# malformed string, and refusing it keeps the delta decoding below from overflowing int64.
-_MAX_DELTA = 2 ** 33
+# pycocotools' C parser (``rleFrString``) shifts each 5-bit digit as a 32-bit ``int``: the
+# 7th digit of a count (shift 30) overflows and the 8th (shift 35) wraps around, so a count
+# written with 7 or more characters decodes there to another number than the one it spells
+# (e.g. -100 padded to 7 characters reads as -4). Six characters hold every delta of a frame
+# below 2**29 pixels, all that pycocotools itself can round-trip, so longer counts are refused:
+# what is checked here is then what pycocotools decodes and the metric scores.
+MAX_COUNT_CHARS = 6
 
 
 def encode_mask(mask: np.ndarray) -> RLE:
@@ -111,7 +115,8 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
 
     Raises:
         ValueError: On characters outside the alphabet (or non-ASCII), a truncated last
-            count, a count larger than any frame, or a negative run length.
+            count, a count written with more than ``MAX_COUNT_CHARS`` characters (which
+            pycocotools would decode to another number), or a negative run length.
     """
     if isinstance(counts, str):
         # pycocotools encodes a str as UTF-8: a non-ASCII character is several bytes there.
@@ -133,14 +138,14 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     num_digits = ends - starts + 1
-    if num_digits.max() > 12:
-        raise ValueError('malformed RLE: a count in "counts" has more than 12 digits')
+    if num_digits.max() > MAX_COUNT_CHARS:
+        raise ValueError(f'malformed RLE: a count in "counts" takes {num_digits.max()} '
+                         f'characters; at most {MAX_COUNT_CHARS} are read the same way by '
+                         "pycocotools' decoder (frames below 2**29 pixels)")
     digit = np.arange(chars.size) - np.repeat(starts, num_digits)
     values = np.add.reduceat((chars & 0x1f) << (5 * digit), starts)
     negative = (chars[ends] & 0x10) != 0
     values[negative] |= np.int64(-1) << (5 * num_digits[negative])
-    if np.abs(values).max() > _MAX_DELTA:
-        raise ValueError('malformed RLE: a count in "counts" is larger than any frame')
     # Delta coding: counts[i] += counts[i - 2] for i >= 3 (as pycocotools' rleFrString).
     values[1::2] = np.cumsum(values[1::2])
     values[2::2] = np.cumsum(values[2::2])

@@ -54,8 +54,8 @@ def test_encode_mask_and_masks_give_json_rles_pycocotools_decodes():
 
 @pytest.mark.parametrize('counts, message', [
     ('0é', 'non-ASCII'),
-    ('0' + 'o' * 11 + '1', 'larger than any frame'),
-    ('0' + 'o' * 12 + '1', 'more than 12 digits'),
+    ('0' + 'o' * 6 + '1', 'takes 7 characters'),
+    ('0' + 'o' * 13 + '1', 'takes 14 characters'),
 ])
 def test_parse_counts_rejects(counts, message):
     with pytest.raises(ValueError, match=message):
