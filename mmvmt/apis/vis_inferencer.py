@@ -54,7 +54,7 @@ class VISInferencer(BaseInferencer):
 
     Example:
         >>> inferencer = VISInferencer('configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py',
-        ...                            weights='work_dirs/demo/iter_1800.pth', device='cpu')
+        ...                            weights='work_dirs/demo/iter_600.pth', device='cpu')
         >>> out = inferencer('my_video.mp4', out='my_video_vis.mp4', out_json='res.json')
         >>> out['results'][0]['score'], len(out['predictions'])
 

@@ -20,8 +20,9 @@ class ResultRefinementHook(Hook):
     Add it to the test config of any VIS model (e.g. mmdet's Mask2Former-VIS)::
 
         custom_hooks = [dict(type='mmvmt.ResultRefinementHook',
-                             refiner_config='configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py',
-                             refiner_checkpoint='work_dirs/demo/iter_1800.pth')]
+                             refiner_config='configs/self_correction/'
+                                            'vmt_tiny_self-correction_toy-vis-variety.py',
+                             refiner_checkpoint='work_dirs/demo/refiner/iter_1000.pth')]
 
     For every predicted video (a ``TrackDataSample``), the masks of its tracks (by
     ``instances_id``, empty where a track is absent) are refined with
