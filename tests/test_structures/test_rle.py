@@ -1,9 +1,12 @@
+import re
+
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 from ytvis_fakes import encode
 
-from mmvmt.structures import (check_segmentation, decode_rle_crop, encode_frames, encode_mask,
+from mmvmt.structures import (MAX_COUNT_DIGITS, MAX_FRAME_PIXELS, YTVISFormatError,
+                              check_segmentation, decode_rle_crop, encode_frames, encode_mask,
                               encode_masks, parse_rle_counts, to_json_rle,
                               track_areas_and_boxes)
 
@@ -54,12 +57,105 @@ def test_encode_mask_and_masks_give_json_rles_pycocotools_decodes():
 
 @pytest.mark.parametrize('counts, message', [
     ('0é', 'non-ASCII'),
-    ('0' + 'o' * 11 + '1', 'larger than any frame'),
-    ('0' + 'o' * 12 + '1', 'more than 12 digits'),
+    ('0\x00', "outside the range '0'..'o'"),  # the C parser would stop at the NUL
+    ('0o', 'ends in the middle of a number'),
+    ('0' + 'o' * 6 + '1', 'count 1 of "counts" takes 7 characters; at most 6'),
+    ('0' + 'o' * 12 + '1', 'takes 13 characters'),
+    ('1' + 'O', 'negative run length'),
 ])
 def test_parse_counts_rejects(counts, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         parse_rle_counts(counts)
+
+
+def _written(value, num_chars):
+    """``value`` as ``num_chars`` characters of the compressed format (5-bit two's
+    complement digits, low first; 0x20 = more follow; sign in the last digit's 0x10)."""
+    digits = [(value >> (5 * k)) & 0x1f for k in range(num_chars)]
+    return ''.join(chr(48 + (d | (0x20 if k + 1 < num_chars else 0)))
+                   for k, d in enumerate(digits))
+
+
+@pytest.mark.parametrize('num_chars', [3, 6, 7, 8, 9])
+def test_a_count_pycocotools_reads_otherwise_is_refused_and_the_rest_agree(num_chars):
+    # A 64 x 64 mask with runs 1000, 1000, 1000, 500, 596 (area 1500). Run 3 is written as
+    # its delta -500 from run 1, in num_chars characters; a longer writing of the same
+    # number is still valid in the format, but pycocotools' rleFrString shifts each digit
+    # in 32-bit int arithmetic and from the 7th character on reads another number.
+    counts = (_written(1000, 3) * 3 + _written(-500, num_chars)
+              + _written(596 - 1000, 3))
+    rle = dict(size=[64, 64], counts=counts)
+    theirs = int(mask_utils.area(rle))
+    if num_chars <= MAX_COUNT_DIGITS:
+        np.testing.assert_array_equal(parse_rle_counts(counts), [1000, 1000, 1000, 500, 596])
+        assert theirs == 1500
+        assert check_segmentation(rle, 64, 64)[0] == rle
+    else:
+        assert theirs != 1500  # what the check would have passed and the metric scored
+        with pytest.raises(YTVISFormatError, match=r'^gt\.json: annotations\[0\] '
+                           r'segmentations\[2\]: malformed RLE: count 3 of "counts" takes '):
+            check_segmentation(rle, 64, 64, 'gt.json', 'annotations[0] segmentations[2]')
+
+
+def test_counts_of_the_largest_frame_fit_the_characters_pycocotools_reads():
+    # The longest count a frame needs is H * W (a full mask) or a delta of +-H * W.
+    assert MAX_FRAME_PIXELS < 2 ** (5 * MAX_COUNT_DIGITS - 1)
+    side = int(MAX_FRAME_PIXELS ** 0.5)
+    full = encode_mask(np.ones((side, side), bool))
+    np.testing.assert_array_equal(parse_rle_counts(full['counts']), [0, MAX_FRAME_PIXELS])
+    corner = np.zeros((side, side), bool)
+    corner[-1, -1] = True
+    rle = encode_mask(corner)
+    np.testing.assert_array_equal(parse_rle_counts(rle['counts']), [MAX_FRAME_PIXELS - 1, 1])
+
+
+def test_more_runs_than_pixels_are_refused():
+    with pytest.raises(YTVISFormatError, match='6 runs; a frame of 2 x 2 pixels has at most 5'):
+        check_segmentation(dict(size=[2, 2], counts=[0, 0, 0, 0, 0, 4]), 2, 2)
+    with pytest.raises(YTVISFormatError, match='6 runs'):
+        check_segmentation(dict(size=[2, 2], counts='00000' + '4'), 2, 2)
+    assert check_segmentation(dict(size=[2, 2], counts=[0, 1, 1, 1, 1]), 2, 2)[1].size == 5
+
+
+def _our_mask(counts, height, width):
+    bounds = np.cumsum(counts)
+    flat = np.zeros(height * width, np.uint8)
+    for start, end in zip(bounds[0::2], bounds[1::2]):  # the runs of 1s, slowly
+        flat[start:end] = 1
+    return flat.reshape(width, height).T
+
+
+def test_every_accepted_rle_string_reads_as_pycocotools_reads_it():
+    # The differential check on the RLE strings of these tests: random masks, pycocotools'
+    # own strings, and the same counts written in more characters than they need.
+    rng = np.random.default_rng(5)
+    checked = refused = 0
+    for mask in random_masks(60, seed=7):
+        counts = encode(mask, 'uncompressed')['counts']
+        for extra in (0, 1, 5):
+            text = ''.join(_written(c - (counts[i - 2] if i > 2 else 0),
+                                    _chars(c - (counts[i - 2] if i > 2 else 0))
+                                    + (extra if rng.random() < 0.5 else 0))
+                           for i, c in enumerate(counts))
+            rle = dict(size=list(mask.shape), counts=text)
+            try:
+                _, ours = check_segmentation(rle, *mask.shape)
+            except YTVISFormatError:
+                refused += 1
+                continue
+            checked += 1
+            np.testing.assert_array_equal(ours, counts)
+            np.testing.assert_array_equal(mask_utils.decode(rle), _our_mask(ours, *mask.shape))
+            assert int(mask_utils.area(rle)) == int(mask.sum())
+    assert checked > 60 and refused > 0
+
+
+def _chars(value):
+    """Characters of the shortest writing of ``value`` (5-bit digits, the last signed)."""
+    n = 1
+    while not -2 ** (5 * n - 1) <= value < 2 ** (5 * n - 1):
+        n += 1
+    return n
 
 
 def test_decode_rle_crop_is_the_bounding_box():
