@@ -8,7 +8,7 @@ from mmdet.datasets import BaseVideoDataset
 from mmengine.logging import print_log
 
 from mmvmt.registry import DATASETS
-from mmvmt.structures import YTVISFormatError, escapes_root, load_json, ytvis_to_cocovid
+from mmvmt.structures import YTVISFormatError, load_json, ytvis_to_cocovid
 
 YTVIS_2019_CLASSES = (
     'person', 'giant_panda', 'lizard', 'parrot', 'skateboard', 'sedan', 'ape', 'dog',
@@ -32,9 +32,9 @@ class YTVISFormatDataset(BaseVideoDataset):
     ``ann_file`` is the file as published (no conversion step): it is converted to CocoVID
     in memory by :func:`~mmvmt.structures.ytvis_to_cocovid` and checked on the way. Frame
     paths (``file_names``) must stay inside the image folder (``data_prefix['img_path']``):
-    an absolute name or one that climbs out with ``..`` is refused unless
-    ``allow_outside_root=True``. Class names come from the file's ``categories`` (in id
-    order) unless ``metainfo=dict(classes=...)`` selects some by name;
+    an absolute name or one with a ``..`` part is refused unless ``allow_outside_root=True``
+    (the rule of :mod:`mmvmt.structures.frame_names`). Class names come from the file's
+    ``categories`` (in id order) unless ``metainfo=dict(classes=...)`` selects some by name;
     ``METAINFO['classes']`` is the fallback for a file without categories.
 
     Each item of ``data_list`` is one video: ``dict(video_id, video_name, video_length,
@@ -85,9 +85,8 @@ class YTVISFormatDataset(BaseVideoDataset):
         with fileio.get_local_path(self.ann_file, backend_args=self.backend_args) as path:
             official = load_json(path, source=self.ann_file)
         cocovid = ytvis_to_cocovid(official, source=self.ann_file, segm_keys=self.segm_keys,
-                                   default_classes=self.default_classes)
-        if not self.allow_outside_root:
-            self._check_inside_root(cocovid['images'])
+                                   default_classes=self.default_classes,
+                                   allow_outside_root=self.allow_outside_root)
         self.cat_ids = self._select_categories(cocovid['categories'])
         self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
 
@@ -158,16 +157,6 @@ class YTVISFormatDataset(BaseVideoDataset):
                                   ignore_flag=int(ann['iscrowd'])))
         info['instances'] = instances
         return info
-
-    def _check_inside_root(self, images: List[dict]) -> None:
-        """Refuse frame names that are absolute or climb out of the image folder."""
-        for image in images:
-            if escapes_root(image['file_name']):
-                raise YTVISFormatError(
-                    self.ann_file, f'video {image["video_id"]} file_names[{image["frame_id"]}]',
-                    f'"{image["file_name"]}" leads outside the image folder '
-                    f'{self.data_prefix.get("img_path")!r}; expected a path relative to it '
-                    '(pass allow_outside_root=True to the dataset to read it anyway)')
 
     def _check_frame_files(self, data_list: List[dict]) -> None:
         missing = [(v['video_id'], f['file_name'], f['img_path'])

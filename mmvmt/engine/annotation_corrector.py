@@ -44,7 +44,8 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 
 from mmvmt.registry import TRANSFORMS
-from mmvmt.structures import encode_frames, frames_to_masks, ytvis_to_cocovid
+from mmvmt.structures import (check_file_names, encode_frames, frames_to_masks,
+                              ytvis_to_cocovid)
 from mmvmt.version import __version__
 from .atomic_json import dump_json_atomic, file_sha256
 from .confident_relabel import check_thresholds, confident_relabel
@@ -170,6 +171,8 @@ class AnnotationCorrector:
         if not anns:
             return {}, stats
         height, width, file_names = video['height'], video['width'], video['file_names']
+        # read_input checked the file; a caller may pass videos that never went through it.
+        check_file_names(file_names, source, f'video {video["id"]}')
         frames = self.load_frames(img_root, file_names)
         masks, present = zip(*(frames_to_masks(ann[self.segm_key], height, width, source,
                                                f'annotation {ann["id"]} {self.segm_key}')

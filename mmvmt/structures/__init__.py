@@ -11,22 +11,25 @@ from .bdd100k_mots import BDD100K_MOTS_CLASSES, bdd100k_mots_config, load_bdd100
 from .boundary import boundary_width, mask_boundary, rle_mask_boundary
 from .cocovid import ytvis_to_cocovid
 from .format_error import YTVISFormatError
+from .frame_names import check_file_names, file_name_problem
 from .result_tracks import frames_to_tracks, track_results
-from .rle import (RLE, crop_runs, decode_rle_crop, encode_frames, encode_mask, encode_masks,
-                  fill_runs, parse_rle_counts, to_json_rle, track_areas_and_boxes)
+from .rle import (MAX_COUNT_DIGITS, RLE, crop_runs, decode_rle_crop, encode_frames,
+                  encode_mask, encode_masks, fill_runs, parse_rle_counts, to_json_rle,
+                  track_areas_and_boxes)
 from .segmentation import (check_segmentation, frames_to_masks, frames_to_rles,
                            segmentation_to_rle)
-from .ytvis import (MAX_FRAME_SIDE, YTVISAnnotations, YTVISResult, YTVISTrack, YTVISVideo,
-                    escapes_root, finite_float, is_number, load_json, read_ytvis_annotations,
-                    read_ytvis_results)
+from .ytvis import (MAX_FRAME_PIXELS, MAX_FRAME_SIDE, YTVISAnnotations, YTVISResult,
+                    YTVISTrack, YTVISVideo, finite_float, is_number, load_json,
+                    read_ytvis_annotations, read_ytvis_results)
 
 __all__ = [
-    'BDD100K_MOTS_CLASSES', 'MAX_FRAME_SIDE', 'RLE', 'YTVISAnnotations', 'YTVISFormatError',
-    'YTVISResult', 'YTVISTrack', 'YTVISVideo', 'bdd100k_mots_config', 'boundary_width',
-    'check_segmentation', 'crop_runs', 'decode_rle_crop', 'encode_frames', 'encode_mask',
-    'encode_masks', 'escapes_root', 'fill_runs', 'finite_float', 'frames_to_masks',
-    'frames_to_rles', 'frames_to_tracks', 'is_number', 'load_bdd100k_mots_frames', 'load_json',
-    'mask_boundary', 'parse_rle_counts', 'read_ytvis_annotations', 'read_ytvis_results',
-    'rle_mask_boundary', 'segmentation_to_rle', 'to_json_rle', 'track_areas_and_boxes',
-    'track_results', 'ytvis_to_cocovid'
+    'BDD100K_MOTS_CLASSES', 'MAX_COUNT_DIGITS', 'MAX_FRAME_PIXELS', 'MAX_FRAME_SIDE', 'RLE',
+    'YTVISAnnotations', 'YTVISFormatError', 'YTVISResult', 'YTVISTrack', 'YTVISVideo',
+    'bdd100k_mots_config', 'boundary_width', 'check_file_names', 'check_segmentation',
+    'crop_runs', 'decode_rle_crop', 'encode_frames', 'encode_mask', 'encode_masks',
+    'file_name_problem', 'fill_runs', 'finite_float', 'frames_to_masks', 'frames_to_rles',
+    'frames_to_tracks', 'is_number', 'load_bdd100k_mots_frames', 'load_json', 'mask_boundary',
+    'parse_rle_counts', 'read_ytvis_annotations', 'read_ytvis_results', 'rle_mask_boundary',
+    'segmentation_to_rle', 'to_json_rle', 'track_areas_and_boxes', 'track_results',
+    'ytvis_to_cocovid'
 ]

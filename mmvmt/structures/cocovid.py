@@ -25,7 +25,8 @@ from .ytvis import read_ytvis_annotations
 
 def ytvis_to_cocovid(official: dict, source: str = '<json>',
                      segm_keys: Sequence[str] = ('segmentations', ),
-                     default_classes: Optional[Sequence[str]] = None) -> Dict[str, List[dict]]:
+                     default_classes: Optional[Sequence[str]] = None,
+                     allow_outside_root: bool = False) -> Dict[str, List[dict]]:
     """Convert an official YouTube-VIS-style annotation dict to CocoVID, checking it.
 
     Args:
@@ -36,6 +37,8 @@ def ytvis_to_cocovid(official: dict, source: str = '<json>',
             wins (HQ-YTVIS passes ``('segmentations_refined', 'segmentations')``).
         default_classes (Sequence[str], optional): Class names with ids 1..K, used when the
             file has no ``categories``.
+        allow_outside_root (bool): Accept ``file_names`` leading outside the image folder
+            (see :func:`~.ytvis.read_ytvis_annotations`). Defaults to False.
 
     Returns:
         dict: ``categories``, ``videos`` ({id, name, width, height, length}), ``images``
@@ -50,7 +53,8 @@ def ytvis_to_cocovid(official: dict, source: str = '<json>',
     if not isinstance(official, dict):  # a str would be taken for a path
         raise YTVISFormatError(source, None, 'expected a JSON object with "videos", '
                                f'"categories" and "annotations", got {type(official).__name__}')
-    checked = read_ytvis_annotations(official, source, segm_keys, default_classes)
+    checked = read_ytvis_annotations(official, source, segm_keys, default_classes,
+                                     allow_outside_root)
     out = dict(categories=checked.categories, videos=[], images=[], annotations=[])
     frame_image_ids = {}
     for video in checked.videos.values():

@@ -9,9 +9,19 @@ characters are offset by 48 ('0').
 
 pycocotools' C code trusts its input: a string whose counts do not add up to H * W makes it
 read or write past its buffers. The format checks (``segmentation.py``) therefore parse the
-counts here (vectorised with numpy) before pycocotools sees them. This module also decodes
-only the bounding box of a mask (with numpy, faster than pycocotools' decoder on a box),
-which is what the boundary band needs, and is the one place that encodes masks.
+counts here (vectorised with numpy) before pycocotools sees them, and the counts parsed here
+must be the counts pycocotools reads (the mask that is checked is the mask that is scored).
+Its parser (``rleFrString`` in ``maskApi.c``) shifts each 5-bit digit in 32-bit ``int``
+arithmetic: the 7th digit (shift 30) and the sign of a 7-digit count overflow, and from the
+8th digit on the shift runs past 32 bits (on x86 it wraps to ``shift % 32``). A count of at
+most :data:`MAX_COUNT_DIGITS` = 6 digits it reads exactly, so longer counts are refused:
+6 signed 5-bit digits hold any delta in [-2**29, 2**29), which covers every count of a frame
+of fewer than 2**29 pixels (the readers accept at most ``MAX_FRAME_PIXELS`` = 2**24), and
+pycocotools' own encoder (``rleToString``) never writes more digits than a count needs.
+
+This module also decodes only the bounding box of a mask (with numpy, faster than
+pycocotools' decoder on a box), which is what the boundary band needs, and is the one place
+that encodes masks.
 
 Shape shorthand: H, W frame height and width; R number of runs.
 """
@@ -23,13 +33,8 @@ import pycocotools.mask as mask_utils
 RLE = Dict[str, Any]
 """A compressed RLE: ``{'size': [H, W], 'counts': str}`` (pycocotools reads str or bytes)."""
 
-# pycocotools' C parser (``rleFrString``) shifts each 5-bit digit as a 32-bit ``int``: the
-# 7th digit of a count (shift 30) overflows and the 8th (shift 35) wraps around, so a count
-# written with 7 or more characters decodes there to another number than the one it spells
-# (e.g. -100 padded to 7 characters reads as -4). Six characters hold every delta of a frame
-# below 2**29 pixels, all that pycocotools itself can round-trip, so longer counts are refused:
-# what is checked here is then what pycocotools decodes and the metric scores.
-MAX_COUNT_CHARS = 6
+MAX_COUNT_DIGITS = 6
+"""Most characters of one count that pycocotools' C parser reads as they are meant."""
 
 
 def encode_mask(mask: np.ndarray) -> RLE:
@@ -114,9 +119,10 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
         np.ndarray: Run lengths of shape (R,), int64, alternating 0s and 1s.
 
     Raises:
-        ValueError: On characters outside the alphabet (or non-ASCII), a truncated last
-            count, a count written with more than ``MAX_COUNT_CHARS`` characters (which
-            pycocotools would decode to another number), or a negative run length.
+        ValueError: On characters outside the alphabet (or non-ASCII, or NUL, where the C
+            parser stops), a truncated last count, a count of more than
+            :data:`MAX_COUNT_DIGITS` characters (read differently by pycocotools), or a
+            negative run length.
     """
     if isinstance(counts, str):
         # pycocotools encodes a str as UTF-8: a non-ASCII character is several bytes there.
@@ -138,14 +144,17 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     num_digits = ends - starts + 1
-    if num_digits.max() > MAX_COUNT_CHARS:
-        raise ValueError(f'malformed RLE: a count in "counts" takes {num_digits.max()} '
-                         f'characters; at most {MAX_COUNT_CHARS} are read the same way by '
-                         "pycocotools' decoder (frames below 2**29 pixels)")
+    if num_digits.max() > MAX_COUNT_DIGITS:
+        k = int(np.argmax(num_digits > MAX_COUNT_DIGITS))
+        raise ValueError(f'malformed RLE: count {k} of "counts" takes {num_digits[k]} '
+                         f'characters; at most {MAX_COUNT_DIGITS} are read by pycocotools as '
+                         'written (its parser overflows 32 bits beyond), and no frame needs '
+                         'more')
     digit = np.arange(chars.size) - np.repeat(starts, num_digits)
     values = np.add.reduceat((chars & 0x1f) << (5 * digit), starts)
     negative = (chars[ends] & 0x10) != 0
     values[negative] |= np.int64(-1) << (5 * num_digits[negative])
+    # |value| < 2**30 here, so the sums below cannot overflow int64.
     # Delta coding: counts[i] += counts[i - 2] for i >= 3 (as pycocotools' rleFrString).
     values[1::2] = np.cumsum(values[1::2])
     values[2::2] = np.cumsum(values[2::2])

@@ -11,7 +11,9 @@ past its buffers, and a polygon with huge coordinates overflows its integer arit
 (a segmentation fault) or makes it allocate memory in proportion to the outline's length
 (the process is killed). So everything is checked here before pycocotools sees it:
 
-* RLE: the size is the frame's, the counts are non-negative integers adding up to H * W;
+* RLE: the size is the frame's, the counts are non-negative integers adding up to H * W,
+  at most H * W + 1 of them, and a compressed count is one that pycocotools' parser reads
+  as written (:func:`~.rle.parse_rle_counts`): the run lengths checked are the ones decoded;
 * polygons: numbers only, an even count, every point within the frame extended by one frame
   size on each side (annotation tools place points a little outside the image), and no more
   vertices or outline length than a contour through every pixel of the frame could have.
@@ -199,6 +201,11 @@ def _check_rle(segm: dict, height: int, width: int) -> Tuple[RLE, np.ndarray]:
 
 
 def _check_total(counts: np.ndarray, height: int, width: int) -> None:
+    # A mask of H * W pixels has at most H * W + 1 runs (the first may be empty); more is
+    # work out of proportion to the frame for every run-based step after this one.
+    if counts.size > height * width + 1:
+        raise ValueError(f'malformed RLE: {counts.size} runs; a frame of {height} x {width} '
+                         f'pixels has at most {height * width + 1}')
     if counts.size and counts.max() > height * width:
         raise ValueError(f'malformed RLE: a run of {counts.max()} pixels is longer than the '
                          f'video size [{height}, {width}]')

@@ -19,19 +19,32 @@ Optional fields: ``annotations`` (absent in the ``valid`` / ``test`` files of Yo
 ``categories`` (a default class list may stand in), ``iscrowd`` (0), ``areas`` and
 ``bboxes`` (computed from the masks by whoever needs them), an annotation's ``height`` /
 ``width`` (when present they must be the video's).
+
+Limits, so that no file makes a reader or the metric work out of proportion to its size
+(a 237-byte file naming one 32768 x 32768 frame once took 5.3 GB and 33 s per frame): a
+frame has at most :data:`MAX_FRAME_SIDE` pixels a side and :data:`MAX_FRAME_PIXELS` in all
+(4096 x 4096, 4K video fits; every later step costs at most a fixed multiple of H x W per
+present frame); ids fit in 64 bits (numpy holds them); ``file_names`` follow the rule of
+:mod:`.frame_names` (relative, inside the image folder, no NUL).
 """
 import json
 import math
-import os
-import os.path as osp
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .format_error import YTVISFormatError, short_repr
+from .frame_names import check_file_names
 
 MAX_FRAME_SIDE = 2 ** 15
 """Largest frame height or width accepted (pycocotools counts pixels in 32 bits)."""
+
+MAX_FRAME_PIXELS = 2 ** 24
+"""Largest frame area H * W accepted (4096 x 4096). It bounds the work per frame, and it
+keeps every RLE count within the 6 characters pycocotools parses as written
+(:data:`~.rle.MAX_COUNT_DIGITS`, good for frames below 2**29 pixels)."""
+
+_ID_RANGE = (-2 ** 63, 2 ** 63 - 1)  # int64, as the evaluation holds ids in numpy
 
 
 @dataclass
@@ -131,27 +144,10 @@ def load_json(path_or_obj: Any, source: Optional[str] = None) -> Any:
     return content
 
 
-def escapes_root(file_name: str) -> bool:
-    """Whether a ``file_names`` entry is absolute or climbs out of its folder with ``..``.
-
-    The check is on the name as written (``..`` resolved, links not followed): links that a
-    user set up inside the image folder stay readable; a name in a downloaded JSON cannot
-    reach files elsewhere.
-
-    Args:
-        file_name (str): A frame path from a video's ``file_names``.
-
-    Returns:
-        bool: True if reading it would leave the image folder.
-    """
-    name = osp.normpath(file_name)
-    return osp.isabs(name) or name == os.pardir or name.startswith(os.pardir + os.sep)
-
-
 def read_ytvis_annotations(ann: Union[str, dict], source: Optional[str] = None,
                            segm_keys: Sequence[str] = ('segmentations', ),
-                           default_classes: Optional[Sequence[str]] = None
-                           ) -> YTVISAnnotations:
+                           default_classes: Optional[Sequence[str]] = None,
+                           allow_outside_root: bool = False) -> YTVISAnnotations:
     """Read and check a YouTube-VIS annotation file.
 
     Args:
@@ -163,6 +159,9 @@ def read_ytvis_annotations(ann: Union[str, dict], source: Optional[str] = None,
             'segmentations')``).
         default_classes (Sequence[str], optional): Names of category ids 1..K for a file
             without ``categories``.
+        allow_outside_root (bool): Accept ``file_names`` that are absolute or have ``..``
+            parts (see :mod:`.frame_names`); for a caller that opts in explicitly, e.g.
+            ``YTVISFormatDataset(allow_outside_root=True)``. Defaults to False.
 
     Returns:
         YTVISAnnotations: The checked content.
@@ -172,7 +171,8 @@ def read_ytvis_annotations(ann: Union[str, dict], source: Optional[str] = None,
     """
     source, ann = _load(ann, source, 'annotations', dict, 'a JSON object with "videos", '
                         '"categories" and "annotations"')
-    videos = _read_videos(_list(ann, 'videos', source, required=True), source)
+    videos = _read_videos(_list(ann, 'videos', source, required=True), source,
+                          inside_root=not allow_outside_root)
     categories = _list(ann, 'categories', source)
     if not categories:
         if default_classes is None:
@@ -186,7 +186,7 @@ def read_ytvis_annotations(ann: Union[str, dict], source: Optional[str] = None,
     for i, entry in enumerate(_list(ann, 'annotations', source)):
         where = f'annotations[{i}]'
         _require(entry, ('id', 'video_id', 'category_id'), source, where)
-        track_id = _int(entry['id'], source, where, 'id')
+        track_id = _int(entry['id'], source, where, 'id', *_ID_RANGE)
         where = f'annotations[{i}] (id {track_id})'
         if track_id in seen:
             raise YTVISFormatError(source, where, f'duplicate annotation id (also '
@@ -246,22 +246,27 @@ def _load(path_or_obj: Any, source: Optional[str], default_source: str, kind: ty
     return source, content
 
 
-def _read_videos(entries: list, source: str) -> Dict[int, YTVISVideo]:
+def _read_videos(entries: list, source: str, inside_root: bool) -> Dict[int, YTVISVideo]:
     videos: Dict[int, YTVISVideo] = {}
     for i, entry in enumerate(entries):
         where = f'videos[{i}]'
         _require(entry, ('id', 'height', 'width'), source, where)
-        video_id = _int(entry['id'], source, where, 'id')
+        video_id = _int(entry['id'], source, where, 'id', *_ID_RANGE)
         where = f'videos[{i}] (id {video_id})'
         if video_id in videos:
             raise YTVISFormatError(source, where, 'duplicate video id')
         height, width = (_int(entry[k], source, where, k, low=1, high=MAX_FRAME_SIDE)
                          for k in ('height', 'width'))
+        if height * width > MAX_FRAME_PIXELS:
+            raise YTVISFormatError(source, where, f'frames of {height} x {width} = '
+                                   f'{height * width} pixels; at most {MAX_FRAME_PIXELS} '
+                                   '(4096 x 4096) are accepted')
         names = entry.get('file_names')
-        if names is not None and not (isinstance(names, list)
-                                      and all(isinstance(n, str) and n for n in names)):
-            raise YTVISFormatError(source, where, '"file_names" must be a list of non-empty '
-                                   'strings')
+        if names is not None:
+            if not isinstance(names, list):
+                raise YTVISFormatError(source, where, '"file_names" must be a list of frame '
+                                       f'paths, got {_kind(names)}')
+            check_file_names(names, source, where, inside_root)
         if entry.get('length') is not None:
             length = _int(entry['length'], source, where, 'length', low=0)
             if names is not None and len(names) != length:
@@ -279,17 +284,23 @@ def _read_videos(entries: list, source: str) -> Dict[int, YTVISVideo]:
 
 
 def _read_categories(entries: list, source: str) -> List[dict]:
-    categories, seen = [], set()
+    categories, seen, names = [], set(), {}
     for i, entry in enumerate(entries):
         where = f'categories[{i}]'
         _require(entry, ('id', ), source, where)
-        cat_id = _int(entry['id'], source, where, 'id')
+        cat_id = _int(entry['id'], source, where, 'id', *_ID_RANGE)
         if cat_id in seen:
             raise YTVISFormatError(source, f'{where} (id {cat_id})', 'duplicate category id')
         name = entry.get('name', str(cat_id))
         if not isinstance(name, str):
             raise YTVISFormatError(source, f'{where} (id {cat_id})', 'name must be a string')
+        if name in names:
+            # Results, per-category tables and class selection go by name.
+            raise YTVISFormatError(source, f'{where} (id {cat_id})', f'duplicate category '
+                                   f'name {short_repr(name)} (also {names[name]}); expected '
+                                   'one name per category')
         seen.add(cat_id)
+        names[name] = f'{where} (id {cat_id})'
         categories.append(dict(entry, id=cat_id, name=name))
     return categories
 

@@ -8,15 +8,26 @@ the JSON text itself truncated, spliced or given invalid bytes. 5000 inputs go t
 either be refused with :class:`YTVISFormatError` or evaluate to sane numbers -- the same
 numbers as the plain reference evaluator where that one applies -- and never crash or raise
 anything else. The dataset conversion (``ytvis_to_cocovid``) reads every mutated GT too.
+
+Random mutation hardly finds a mask that the check reads one way and pycocotools another
+(issue 23): the coverage-guided fuzzer ``tools/fuzz_readers.py`` searches for those, with
+pycocotools as the oracle, and what it finds is committed to ``tests/data/fuzz_corpus/``,
+which the last tests here replay through the same oracle.
 """
 import copy
+import importlib.util
 import json
+import os
+import os.path as osp
 import random
 from collections import Counter
 
 import numpy as np
+import pytest
 from plain_tube_ap import plain_evaluate
 from ytvis_fakes import random_dataset
+
+import mmvmt.structures.rle as rle_module
 
 from mmvmt.evaluation.functional import evaluate_tube_ap
 from mmvmt.structures import YTVISFormatError, load_json, ytvis_to_cocovid
@@ -202,3 +213,44 @@ def test_mutated_inputs_evaluate_or_raise_the_format_error(tmp_path):
     assert outcomes['evaluated'] + outcomes['checked'] > NUM_CASES / 10
     assert outcomes['checked'] > 50
     assert sum(outcomes.values()) - outcomes['files'] == NUM_CASES
+
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CORPUS = osp.join(ROOT, 'tests', 'data', 'fuzz_corpus')
+_spec = importlib.util.spec_from_file_location('fuzz_readers',
+                                               osp.join(ROOT, 'tools', 'fuzz_readers.py'))
+fuzz_readers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzz_readers)
+
+
+def corpus():
+    """The committed findings of the coverage-guided fuzzer and its seeds."""
+    for name in sorted(os.listdir(CORPUS)):
+        with open(osp.join(CORPUS, name), 'rb') as f:
+            yield name, f.read()
+    for i, data in enumerate(fuzz_readers.seeds()):
+        yield f'seed {i}', data
+
+
+def test_the_fuzz_corpus_replays_without_findings():
+    names = [name for name, data in corpus() if fuzz_readers.check_input(data) is not None]
+    assert names == []
+
+
+def test_the_oracle_finds_the_disagreements_of_the_old_parser(monkeypatch):
+    # The parser before issue 23 read counts of up to 12 characters (64-bit exact), which
+    # pycocotools' 32-bit parser reads otherwise: the committed findings show it.
+    monkeypatch.setattr(rle_module, 'MAX_COUNT_DIGITS', 12)
+    found = {name: fuzz_readers.check_input(data) for name, data in corpus()
+             if name.startswith('disagreement-')}
+    assert len(found) >= 2
+    assert all(f is not None and f.startswith('disagreement: pycocotools')
+               for f in found.values()), found
+
+
+@pytest.mark.parametrize('data, target', [(b'', 'rle'), (b'\x00\x05', 'json'),
+                                          (b'\x04ab{}', 'rle'), (b'\x05ab[]', 'segm'),
+                                          (b'\x06{}', 'json'), (b'\x07ab\x01\x00', 'rle')])
+def test_each_fuzz_input_reaches_its_target(data, target):
+    assert fuzz_readers.read_input(data)[0] == target
+    assert fuzz_readers.check_input(data) is None

@@ -1,9 +1,12 @@
+import re
+
 import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 from ytvis_fakes import encode
 
-from mmvmt.structures import (check_segmentation, decode_rle_crop, encode_frames, encode_mask,
+from mmvmt.structures import (MAX_COUNT_DIGITS, MAX_FRAME_PIXELS, YTVISFormatError,
+                              check_segmentation, decode_rle_crop, encode_frames, encode_mask,
                               encode_masks, parse_rle_counts, to_json_rle,
                               track_areas_and_boxes)
 
@@ -54,12 +57,35 @@ def test_encode_mask_and_masks_give_json_rles_pycocotools_decodes():
 
 @pytest.mark.parametrize('counts, message', [
     ('0é', 'non-ASCII'),
-    ('0' + 'o' * 6 + '1', 'takes 7 characters'),
-    ('0' + 'o' * 13 + '1', 'takes 14 characters'),
+    ('0\x00', "outside the range '0'..'o'"),  # the C parser would stop at the NUL
+    ('0o', 'ends in the middle of a number'),
+    ('0' + 'o' * 6 + '1', 'count 1 of "counts" takes 7 characters; at most 6'),
+    ('0' + 'o' * 12 + '1', 'takes 13 characters'),
+    ('1' + 'O', 'negative run length'),
 ])
 def test_parse_counts_rejects(counts, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         parse_rle_counts(counts)
+
+
+def test_counts_of_the_largest_frame_fit_the_characters_pycocotools_reads():
+    # The longest count a frame needs is H * W (a full mask) or a delta of +-H * W.
+    assert MAX_FRAME_PIXELS < 2 ** (5 * MAX_COUNT_DIGITS - 1)
+    side = int(MAX_FRAME_PIXELS ** 0.5)
+    full = encode_mask(np.ones((side, side), bool))
+    np.testing.assert_array_equal(parse_rle_counts(full['counts']), [0, MAX_FRAME_PIXELS])
+    corner = np.zeros((side, side), bool)
+    corner[-1, -1] = True
+    rle = encode_mask(corner)
+    np.testing.assert_array_equal(parse_rle_counts(rle['counts']), [MAX_FRAME_PIXELS - 1, 1])
+
+
+def test_more_runs_than_pixels_are_refused():
+    with pytest.raises(YTVISFormatError, match='6 runs; a frame of 2 x 2 pixels has at most 5'):
+        check_segmentation(dict(size=[2, 2], counts=[0, 0, 0, 0, 0, 4]), 2, 2)
+    with pytest.raises(YTVISFormatError, match='6 runs'):
+        check_segmentation(dict(size=[2, 2], counts='00000' + '4'), 2, 2)
+    assert check_segmentation(dict(size=[2, 2], counts=[0, 1, 1, 1, 1]), 2, 2)[1].size == 5
 
 
 def test_decode_rle_crop_is_the_bounding_box():

@@ -8,7 +8,7 @@ import pycocotools.mask as mask_utils
 import pytest
 
 from mmvmt.structures import YTVISFormatError
-from mmvmt.structures.rle import MAX_COUNT_CHARS, parse_rle_counts
+from mmvmt.structures.rle import MAX_COUNT_DIGITS, parse_rle_counts
 from mmvmt.structures.segmentation import check_segmentation
 
 
@@ -58,7 +58,7 @@ def test_crafted_long_count_is_refused_or_read_alike(num_chars):
     runs = [100, 200, 300, 100, height * width - 700]
     counts = spell_runs(runs, [1, 1, 1, num_chars, 1])
     their_area = int(mask_utils.area(dict(size=[height, width], counts=counts.encode())))
-    if num_chars <= MAX_COUNT_CHARS:
+    if num_chars <= MAX_COUNT_DIGITS:
         np.testing.assert_array_equal(runs_to_mask(parse_rle_counts(counts), height, width),
                                       pycocotools_mask(counts, height, width))
         assert their_area == 300
@@ -67,7 +67,8 @@ def test_crafted_long_count_is_refused_or_read_alike(num_chars):
     assert their_area != 300
     with pytest.raises(ValueError, match=f'takes {num_chars} characters'):
         parse_rle_counts(counts)
-    with pytest.raises(YTVISFormatError, match='characters'):
+    with pytest.raises(YTVISFormatError, match=r'^crafted\.json: annotation 7, frame 3: '
+                       f'malformed RLE: count 3 of "counts" takes {num_chars} characters'):
         check_segmentation(dict(size=[height, width], counts=counts), height, width,
                            source='crafted.json', entry='annotation 7, frame 3')
 
@@ -79,16 +80,16 @@ def test_random_spellings_agree_with_pycocotools():
         height, width = (int(v) for v in rng.integers(1, 40, size=2))
         mask = (rng.random((height, width)) < rng.random()).astype(np.uint8)
         runs = parse_rle_counts(mask_utils.encode(np.asfortranarray(mask))['counts']).tolist()
-        widths = rng.integers(1, MAX_COUNT_CHARS + 1, size=len(runs))
+        widths = rng.integers(1, MAX_COUNT_DIGITS + 1, size=len(runs))
         if rng.random() < 0.5:  # one count spelled longer than pycocotools reads faithfully
-            widths[rng.integers(len(runs))] = rng.integers(MAX_COUNT_CHARS + 1, 10)
+            widths[rng.integers(len(runs))] = rng.integers(MAX_COUNT_DIGITS + 1, 10)
         widths = widths.tolist()
         counts = spell_runs(runs, widths)
         try:
             ours = parse_rle_counts(counts)
         except ValueError as err:
             assert 'characters' in str(err)
-            assert max(widths) > MAX_COUNT_CHARS
+            assert max(widths) > MAX_COUNT_DIGITS
             refused += 1
             continue
         np.testing.assert_array_equal(runs_to_mask(ours, height, width), mask)

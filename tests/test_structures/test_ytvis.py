@@ -8,8 +8,8 @@ from plain_tube_ap import plain_evaluate
 from ytvis_fakes import encode
 
 from mmvmt.evaluation.functional import evaluate_tube_ap, video_tasks
-from mmvmt.structures import (YTVISFormatError, escapes_root, load_json,
-                              read_ytvis_annotations, read_ytvis_results, ytvis_to_cocovid)
+from mmvmt.structures import (YTVISFormatError, load_json, read_ytvis_annotations,
+                              read_ytvis_results, ytvis_to_cocovid)
 
 
 def dataset():
@@ -92,6 +92,10 @@ def setitem(entry, key, value):
     (lambda r: r.append(5), r'entry 2: expected a JSON object, got int'),
     (lambda r: setitem(r[1], 'segmentations', [None, [[1, 1, 5, 1, 5, 4]], None]),
      r'entry 1 segmentations\[1\]: must be an RLE dict or null, got list'),
+    (lambda r: setitem(r[1], 'category_id', 2 ** 64),
+     r'entry 1: unknown category_id 18446744073709551616; the annotations define \[1, 3\]'),
+    (lambda r: setitem(r[1]['segmentations'][1], 'counts', '\\PPPPP0'),  # 12, in 7 chars
+     r'entry 1 segmentations\[1\]: malformed RLE: count 0 of "counts" takes 7 characters'),
 ])
 def test_bad_results(change, message):
     result_error(change, message)
@@ -134,7 +138,24 @@ def test_bad_results(change, message):
     (lambda g: setitem(g['videos'][0], 'file_names', ['x']),
      r'"length" is 2 but "file_names" has 1 entries'),
     (lambda g: setitem(g['videos'][1], 'file_names', ['a', 7, 'c']),
-     r'"file_names" must be a list of non-empty strings'),
+     r'videos\[1\] \(id 2\) file_names\[1\]: must be a non-empty string, got 7'),
+    (lambda g: setitem(g['videos'][1], 'file_names', ['a', 'b\0', 'c']),
+     r'videos\[1\] \(id 2\) file_names\[1\]: \'b\\x00\' holds a NUL character'),
+    (lambda g: setitem(g['videos'][1], 'file_names', 'abc'),
+     r'videos\[1\] \(id 2\): "file_names" must be a list of frame paths, got str'),
+    (lambda g: g['videos'][0].update(height=32768, width=32768),
+     r'videos\[0\] \(id 1\): frames of 32768 x 32768 = 1073741824 pixels; at most 16777216'),
+    (lambda g: g['videos'][0].update(height=4097, width=4096), r'at most 16777216'),
+    (lambda g: setitem(g['categories'][1], 'id', 2 ** 64),
+     r'categories\[1\]: id must be in \[-9223372036854775808, 9223372036854775807\], got '
+     r'18446744073709551616'),
+    (lambda g: setitem(g['videos'][1], 'id', -2 ** 63 - 1), r'videos\[1\]: id must be in'),
+    (lambda g: setitem(g['annotations'][1], 'id', 1e30), r'annotations\[1\]: id must be in'),
+    (lambda g: setitem(g['categories'][1], 'name', 'cat'),
+     r"categories\[1\] \(id 1\): duplicate category name 'cat' \(also categories\[0\] "
+     r"\(id 3\)\); expected one name per category"),
+    (lambda g: (g['categories'][0].pop('name'), setitem(g['categories'][1], 'name', '3')),
+     r"categories\[1\] \(id 1\): duplicate category name '3'"),
     (lambda g: setitem(g['videos'][0], 'length', 0),
      r'videos\[0\] \(id 1\): has no frames; a video needs at least one'),
     (lambda g: setitem(g['categories'][1], 'id', 3),
@@ -193,11 +214,3 @@ def test_valid_inputs_in_every_format_evaluate():
     for iou_type in ('boundary', 'segm'):
         np.testing.assert_allclose(list(out[iou_type]['stats'].values()),
                                    plain_evaluate(gt, results, iou_type), atol=1e-9)
-
-
-@pytest.mark.parametrize('name, outside', [
-    ('vid/00000.jpg', False), ('vid/../vid/00000.jpg', False), ('./a.jpg', False),
-    ('..', True), ('../a.jpg', True), ('vid/../../a.jpg', True), ('/etc/passwd', True),
-    ('..a/b.jpg', False)])
-def test_escapes_root(name, outside):
-    assert escapes_root(name) is outside
