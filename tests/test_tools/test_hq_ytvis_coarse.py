@@ -75,3 +75,35 @@ def test_cli_writes_train_and_val_and_keeps_existing_files(tmp_path):
         hq_ytvis_coarse.main(args)
     with pytest.raises(OutputPathError, match='annotation folder of an input'):
         hq_ytvis_coarse.main(args[:2] + [str(tmp_path / 'hq')])
+
+
+@pytest.mark.parametrize('break_it, message', [
+    (lambda y, h: [y], r'^ytvis: a YouTube-VIS file is a JSON object with "videos", got list$'),
+    (lambda y, h: (y, [h]), r'^hq: a YouTube-VIS file is a JSON object'),
+    (lambda y, h: (dict(y, annotations={}), h), r'^ytvis: annotations: must be a list, got dict'),
+    (lambda y, h: (dict(y, videos=y['videos'] + [7]), h),
+     r'^ytvis: videos\[6\]: a JSON object with "id", got 7$'),
+    (lambda y, h: (dict(y, annotations=y['annotations'] + [dict(id=1)]), h),
+     r'^ytvis: annotations\[6\]: a JSON object with "video_id"'),
+    (lambda y, h: ({k: v for k, v in y.items() if k != 'videos'}, h),
+     r'^ytvis: missing required key "videos"$'),
+])
+def test_a_file_of_another_layout_is_named_not_a_traceback(break_it, message):
+    ytvis = ytvis_train()
+    hq = hq_split(ytvis, [0, 1])
+    broken = break_it(ytvis, hq)
+    ytvis, hq = broken if isinstance(broken, tuple) else (broken, hq)
+    with pytest.raises(YTVISFormatError, match=message):
+        hq_ytvis_coarse.coarse_split(ytvis, hq, 'ytvis', 'hq')
+
+
+def test_cli_refuses_a_json_list_in_one_line_and_writes_nothing(tmp_path):
+    (tmp_path / 'hq').mkdir()
+    (tmp_path / 'ytvis').mkdir()
+    (tmp_path / 'ytvis/train.json').write_text('[]')
+    (tmp_path / 'hq/ytvis_hq-train.json').write_text(json.dumps(hq_split(ytvis_train(), [0])))
+    with pytest.raises(SystemExit, match=r'^hq_ytvis_coarse: .*train\.json: a YouTube-VIS '
+                       'file is a JSON object'):
+        hq_ytvis_coarse.main([str(tmp_path / 'ytvis/train.json'), str(tmp_path / 'hq'),
+                              str(tmp_path / 'out'), '--splits', 'train'])
+    assert not (tmp_path / 'out').exists()

@@ -21,9 +21,10 @@ import argparse
 import json
 import os
 import os.path as osp
-from typing import Sequence
+from typing import Any, Optional, Sequence
 
 from mmvmt.structures import YTVISFormatError, load_json
+from mmvmt.structures.format_error import short_repr
 from mmvmt.utils.output_paths import check_output_path
 
 
@@ -45,6 +46,8 @@ def coarse_split(ytvis: dict, hq: dict, ytvis_source: str = 'YouTube-VIS',
         YTVISFormatError: If a video of ``hq`` is missing from ``ytvis`` or has other
             frames there.
     """
+    _check_layout(ytvis, ytvis_source, 'video_id')
+    _check_layout(hq, hq_source)
     by_folder = {_folder(v, ytvis_source, i): v for i, v in enumerate(ytvis['videos'])}
     hq_id_of = {}
     for i, video in enumerate(hq['videos']):
@@ -62,6 +65,34 @@ def coarse_split(ytvis: dict, hq: dict, ytvis_source: str = 'YouTube-VIS',
                    for ann in ytvis.get('annotations') or [] if ann['video_id'] in hq_id_of]
     out = {k: v for k, v in ytvis.items() if k not in ('videos', 'annotations')}
     return dict(out, videos=hq['videos'], annotations=annotations)
+
+
+def _check_layout(obj: Any, source: str, annotation_key: Optional[str] = None) -> None:
+    """Refuse what this tool would index blindly: the top level, videos and annotations.
+
+    The masks are copied as they are, so only the keys read here are checked (the full
+    check of a file is :func:`mmvmt.structures.read_ytvis_annotations`).
+    """
+    if not isinstance(obj, dict):
+        raise YTVISFormatError(source, None, 'a YouTube-VIS file is a JSON object with '
+                               f'"videos", got {_kind(obj)}')
+    for key in ('videos', 'annotations'):
+        if not isinstance(obj.get(key, []), list):
+            raise YTVISFormatError(source, key, f'must be a list, got {_kind(obj[key])}')
+    if 'videos' not in obj:
+        raise YTVISFormatError(source, None, 'missing required key "videos"')
+    for i, video in enumerate(obj['videos']):
+        if not isinstance(video, dict) or 'id' not in video:
+            raise YTVISFormatError(source, f'videos[{i}]', 'a JSON object with "id", got '
+                                   f'{short_repr(video)}')
+    for i, ann in enumerate(obj.get('annotations') or []):
+        if not isinstance(ann, dict) or (annotation_key and annotation_key not in ann):
+            raise YTVISFormatError(source, f'annotations[{i}]', 'a JSON object with '
+                                   f'"{annotation_key or "id"}", got {short_repr(ann)}')
+
+
+def _kind(value: Any) -> str:
+    return 'null' if value is None else type(value).__name__
 
 
 def _folder(video: dict, source: str, index: int) -> str:
@@ -89,10 +120,14 @@ def main(argv: Sequence[str] = None) -> None:
                           protected_dirs=[osp.dirname(p) for p in inputs], option='out_dir')
         if osp.exists(path):
             raise SystemExit(f'{path} exists; it is kept (remove it to write it again)')
-    ytvis = load_json(args.ytvis)
+    try:
+        ytvis = load_json(args.ytvis)
+        parts = {split: coarse_split(ytvis, load_json(hq_file), args.ytvis, hq_file)
+                 for split, hq_file in hq_files.items()}
+    except YTVISFormatError as err:  # one line naming the file and the entry, no traceback
+        raise SystemExit(f'hq_ytvis_coarse: {err}')
     os.makedirs(args.out_dir, exist_ok=True)
-    for split, hq_file in hq_files.items():
-        part = coarse_split(ytvis, load_json(hq_file), args.ytvis, hq_file)
+    for split, part in parts.items():
         with open(outputs[split], 'x') as f:
             json.dump(part, f)
         print(f'{outputs[split]}: {len(part["videos"])} videos, '
