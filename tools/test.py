@@ -29,6 +29,7 @@ from terminaltables import AsciiTable
 from mmvmt.evaluation.metrics import TubeBoundaryAP
 from mmvmt.evaluation.metrics.short_names import build_eval_metrics
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.checkpoint_file import CheckpointFileError, read_checkpoint
 from mmvmt.utils.checkpoint_keys import CheckpointKeysHook, CheckpointMismatchError
 from mmvmt.utils.launch import load_config
 from mmvmt.utils.output_paths import (OutputPathError, annotation_folders, check_output_path,
@@ -215,7 +216,8 @@ def main() -> None:
         trigger_visualization_hook(cfg, args)
     try:
         check_outputs(args, cfg)
-    except OutputPathError as e:
+        read_checkpoint(args.checkpoint)  # a bad file is one line here, not a traceback later
+    except (OutputPathError, CheckpointFileError) as e:
         raise SystemExit(f'error: {e}')
 
     runner = Runner.from_cfg(cfg)

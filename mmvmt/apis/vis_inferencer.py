@@ -21,6 +21,7 @@ from mmengine.utils import ProgressBar
 
 from mmvmt.registry import DATASETS, INFERENCERS
 from mmvmt.structures import encode_masks, frames_to_tracks, track_results
+from mmvmt.utils.checkpoint_file import read_checkpoint
 from mmvmt.visualization import VISLocalVisualizer
 from .video_input import VIDEO_EXTENSIONS, VideoFrames, VideoInput, read_video
 from .video_pipeline import VideoTestPipeline
@@ -89,6 +90,10 @@ class VISInferencer(BaseInferencer):
                     f'VISInferencer: {model} is neither a config file nor the name of a '
                     f'config shipped with {scope} (configs/**/<name>.py).')
             model = found
+        if weights is not None:
+            # Refuse a missing, empty, truncated or non-torch file with one named error before
+            # mmengine's loader fails on it with a raw traceback (the file is read twice).
+            read_checkpoint(weights)
         super().__init__(model=model, weights=weights, device=device, scope=scope,
                          show_progress=show_progress)
         self.model = revert_sync_batchnorm(self.model)
@@ -191,7 +196,7 @@ class VISInferencer(BaseInferencer):
         if not (out or show or return_vis):
             return None
         self.visualizer.draw_coarse = draw_coarse
-        writer = _FrameWriter(out, fps or inputs.fps or 10) if out else None
+        writer = _FrameWriter(out, fps or inputs.fps or 10, inputs.names) if out else None
         drawn_frames = []
         progress = ProgressBar(len(inputs)) if self.show_progress else None
         for t, frame in enumerate(preds[0].video_data_samples):
@@ -201,7 +206,7 @@ class VISInferencer(BaseInferencer):
                 image, pred[pred.scores > pred_score_thr],
                 frame.get('pred_track_instances_coarse'))
             if writer is not None:
-                writer.write(drawn, inputs.names[t])
+                writer.write(drawn, t)
             if show:
                 self.visualizer.show(drawn, win_name=inputs.source, wait_time=wait_time)
             if return_vis:
@@ -245,21 +250,29 @@ class VISInferencer(BaseInferencer):
 
 
 class _FrameWriter:
-    """Drawn frames to a video file (by its extension) or to a folder of JPEG files."""
+    """Drawn frames to a video file (by its extension) or to a folder of JPEG files.
 
-    def __init__(self, target: str, fps: float) -> None:
+    In a folder, frame ``t`` is ``<stem of names[t]>.jpg``; when two input frames share a
+    stem (``a.jpg`` and ``a.png``, or one name in two folders) every frame is
+    ``<t:05d>_<stem>.jpg`` instead, so that no drawn frame replaces another.
+    """
+
+    def __init__(self, target: str, fps: float, names: List[str]) -> None:
         self.target = target
         self.fps = fps
         self.is_video = target.lower().endswith(VIDEO_EXTENSIONS)
         self._writer: Optional[cv2.VideoWriter] = None
+        stems = [osp.splitext(osp.basename(n))[0] for n in names]
+        self.names = [f'{s}.jpg' for s in stems] if len(set(stems)) == len(stems) else \
+            [f'{t:05d}_{s}.jpg' for t, s in enumerate(stems)]
         if not self.is_video:
             mmengine.mkdir_or_exist(target)
 
-    def write(self, image: np.ndarray, name: str) -> None:
-        """Append an RGB frame (``name`` is its file name when writing a folder)."""
+    def write(self, image: np.ndarray, t: int) -> None:
+        """Append the RGB frame ``t`` of the video."""
         bgr = mmcv.rgb2bgr(image)
         if not self.is_video:
-            mmcv.imwrite(bgr, osp.join(self.target, osp.splitext(name)[0] + '.jpg'))
+            mmcv.imwrite(bgr, osp.join(self.target, self.names[t]))
             return
         if self._writer is None:
             mmengine.mkdir_or_exist(osp.dirname(osp.abspath(self.target)))

@@ -17,13 +17,15 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
 from mmvmt.registry import MODELS
 from mmvmt.structures import (YTVISFormatError, YTVISVideo, encode_frames, frames_to_masks,
                               load_json, read_ytvis_annotations, read_ytvis_results)
+from mmvmt.utils.checkpoint_file import read_checkpoint
+
 from .annotation_corrector import AnnotationCorrector, correct_video_masks
 
 
@@ -38,7 +40,7 @@ def build_refiner(config: str, checkpoint: str, device='cpu', cfg_options: Optio
         cfg.merge_from_dict(cfg_options)
     with DefaultScope.overwrite_default_scope('mmvmt'):
         model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu')
+    _load_checkpoint_to_model(model, read_checkpoint(checkpoint))
     return model.to(device).eval()
 
 

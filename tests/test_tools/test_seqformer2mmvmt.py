@@ -149,3 +149,21 @@ def test_dst_pointing_at_src_is_refused_before_any_work(tmp_path):
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and 'input' in proc.stderr, proc.stderr
     assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize('content, message', [
+    (b'', 'is empty'), (b'{"model": 1}\n', 'cannot be read as a torch checkpoint'),
+    ([1, 2], 'holds a list; expected a dict'),
+    (dict(model=dict(w=1.0)), "its 'model' entry maps 'w' to a float")])
+def test_a_file_that_is_not_a_seqformer_checkpoint_is_one_line(tmp_path, content, message):
+    src = tmp_path / 'src.pth'
+    if isinstance(content, bytes):
+        src.write_bytes(content)
+    else:
+        torch.save(content, src)
+    proc = subprocess.run([sys.executable, str(TOOL), str(src), str(tmp_path / 'dst.pth')],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip() == proc.stderr.strip().splitlines()[0]  # one line, no traceback
+    assert proc.stderr.startswith(f'seqformer2mmvmt: {src}: {message}'), proc.stderr
+    assert not (tmp_path / 'dst.pth').exists()

@@ -69,3 +69,19 @@ def test_checkpoint_of_another_model_is_refused_unless_allowed(toy_root, tmp_pat
     code, log = run_test_tool(toy_root, other, '--work-dir', str(tmp_path / 'work'),
                               '--allow-partial-checkpoint')
     assert code == 0 and 'tube_ap/segm_AP' in log, log[-3000:]
+
+
+@pytest.mark.parametrize('kind', ['empty', 'text', 'truncated', 'list'])
+def test_a_file_that_is_not_a_checkpoint_is_one_line_naming_it(toy_root, tmp_path, kind):
+    bad = tmp_path / f'{kind}.pth'
+    if kind == 'truncated':
+        torch.save(dict(state_dict={'w': torch.zeros(64, 64)}), bad)
+        bad.write_bytes(bad.read_bytes()[:2000])
+    elif kind == 'list':
+        torch.save([1, 2], bad)
+    else:
+        bad.write_text('' if kind == 'empty' else 'model = dict(type="VMT")\n')
+    code, log = run_test_tool(toy_root, bad, '--work-dir', str(tmp_path / 'work'))
+    assert code == 1 and 'Traceback' not in log, log[-2000:]
+    assert log.strip().splitlines()[-1].startswith(f'error: {bad}: '), log[-2000:]
+    assert not (tmp_path / 'work').exists()

@@ -8,6 +8,8 @@ from collections import OrderedDict
 import pytest
 import torch
 
+from mmvmt.utils.checkpoint_file import CheckpointFileError
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -69,8 +71,21 @@ def test_checkpoint_without_model_entry_is_refused(tmp_path):
     conv = _converter()
     src = tmp_path / 'weights.pth'
     torch.save({'state_dict': {}}, src)
-    with pytest.raises(KeyError, match='"model"'):
+    with pytest.raises(CheckpointFileError, match="weights.pth: has no 'model' entry"):
         conv.load_release_state_dict(str(src))
+
+
+@pytest.mark.parametrize('content', [b'', b'not a checkpoint\n', None])
+def test_a_file_that_is_not_a_checkpoint_is_one_line(tmp_path, content):
+    src = tmp_path / 'weights.pth'
+    if content is None:
+        torch.save([1, 2], src)
+    else:
+        src.write_bytes(content)
+    with pytest.raises(SystemExit, match=r'^vmt_release2mmvmt: .*weights\.pth: (is empty|cannot '
+                       r'be read as a torch checkpoint|holds a list)'):
+        _converter().main([str(src), str(tmp_path / 'out.pth')])
+    assert not (tmp_path / 'out.pth').exists()
 
 
 SEQFORMER_KEYS = osp.join(ROOT, 'tests', 'data', 'seqformer', 'seqformer_keys.json')

@@ -103,7 +103,9 @@ def build_model(args: argparse.Namespace, peer: Optional[str] = None):
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import DefaultScope
-    from mmengine.runner import load_checkpoint
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+    from mmvmt.utils.checkpoint_file import read_checkpoint
 
     MMLogger.get_instance('mmengine', log_level='WARNING')  # no per-parameter init log
     if peer == 'mask2former':
@@ -128,7 +130,7 @@ def build_model(args: argparse.Namespace, peer: Optional[str] = None):
         model = MODELS.build(cfg.model)
         model.init_weights()
     if args.checkpoint and peer is None:
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
+        _load_checkpoint_to_model(model, read_checkpoint(args.checkpoint))
     return model.to(args.device).eval()
 
 

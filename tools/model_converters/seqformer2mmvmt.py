@@ -259,18 +259,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--keep-42-classes', action='store_true',
                         help='keep all 42 rows of a YouTube-VIS class head')
     args = parser.parse_args(argv)
+    from mmvmt.utils.checkpoint_file import CheckpointFileError, read_checkpoint
     from mmvmt.utils.output_paths import OutputPathError, check_output_path
     try:
         check_output_path(args.dst, inputs=[args.src, args.config], option='DST')
     except OutputPathError as err:
         parser.error(str(err))
-    # SeqFormer's checkpoints pickle their argparse namespace beside the weights.
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
-    state_dict = ckpt.get('model', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state_dict, dict):
-        print(f"seqformer2mmvmt: {args.src} holds no state dict (expected a dict under "
-              "'model').", file=sys.stderr)
+    try:
+        # SeqFormer's checkpoints pickle their argparse namespace and optimizer beside the
+        # weights: read with the full unpickler, as before (official weights are trusted).
+        ckpt = read_checkpoint(args.src, state_key='model', weights_only=False)
+    except CheckpointFileError as err:
+        print(f'seqformer2mmvmt: {err}', file=sys.stderr)
         return 1
+    state_dict = ckpt.get('model', ckpt)
     try:
         state, dropped = convert_seqformer_state_dict(
             state_dict, ytvis_classes=not args.keep_42_classes)

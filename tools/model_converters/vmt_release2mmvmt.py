@@ -187,13 +187,14 @@ def convert_vmt_release_state_dict(
 
 
 def load_release_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """The model state dict of a release checkpoint (stored under ``model``)."""
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    if isinstance(checkpoint, dict) and 'model' in checkpoint:
-        return checkpoint['model']
-    raise KeyError(f'{path}: no "model" entry; a VMT release checkpoint stores its state '
-                   'dict there')
+    """The model state dict of a release checkpoint (stored under ``model``).
+
+    Raises:
+        CheckpointFileError: If ``path`` is not a torch checkpoint with a ``model`` state dict.
+    """
+    from mmvmt.utils.checkpoint_file import read_checkpoint
+    return read_checkpoint(path, state_key='model', require_state_key=True,
+                           safe_globals=[argparse.Namespace])['model']
 
 
 def main(argv=None) -> None:
@@ -204,8 +205,12 @@ def main(argv=None) -> None:
                         'model')
     args = parser.parse_args(argv)
     from mmvmt.utils.output_paths import check_output_path
+    from mmvmt.utils.checkpoint_file import CheckpointFileError
     check_output_path(args.dst, inputs=[args.src, args.config], option='DST')
-    state_dict = load_release_state_dict(args.src)
+    try:
+        state_dict = load_release_state_dict(args.src)
+    except CheckpointFileError as err:
+        raise SystemExit(f'vmt_release2mmvmt: {err}')
     converted, dropped = convert_vmt_release_state_dict(state_dict)
     if args.config:
         from mmengine.config import Config
