@@ -14,6 +14,7 @@ import os.path as osp
 from mmvmt.apis import VISInferencer
 from mmvmt.apis.video_input import VIDEO_EXTENSIONS
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.checkpoint_file import CheckpointFileError
 from mmvmt.utils.output_paths import OutputPathError, check_output_path
 
 
@@ -52,7 +53,11 @@ def check_outputs(args: argparse.Namespace) -> None:
         OutputPathError: Naming the option and the rule it breaks.
     """
     inputs = [args.input, args.config, args.weights]
-    frames_dir = [args.input] if osp.isdir(args.input) else []
+    # Drawn frames are named after the input frames: the folder of an input image (or of
+    # input frames) is never an output folder, else the drawing replaces the input.
+    is_video = args.input.lower().endswith(VIDEO_EXTENSIONS)
+    frames_dir = [args.input] if osp.isdir(args.input) else \
+        [] if is_video else [osp.dirname(osp.abspath(args.input))]
     if args.out:
         is_dir = not args.out.lower().endswith(VIDEO_EXTENSIONS)
         check_output_path(args.out, inputs=inputs, protected_dirs=frames_dir, is_dir=is_dir,
@@ -65,7 +70,10 @@ def check_outputs(args: argparse.Namespace) -> None:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    inferencer = VISInferencer(args.config, weights=args.weights, device=args.device)
+    try:
+        inferencer = VISInferencer(args.config, weights=args.weights, device=args.device)
+    except CheckpointFileError as err:
+        raise SystemExit(f'video_demo: {err}')
     result = inferencer(args.input, out=args.out, out_json=args.json, show=args.show,
                         wait_time=args.wait_time, pred_score_thr=args.score_thr,
                         draw_coarse=args.draw_coarse, fps=args.fps, video_id=args.video_id)
