@@ -32,8 +32,8 @@ from mmvmt.utils import register_all_modules
 from mmvmt.utils.checkpoint_file import CheckpointFileError, read_checkpoint
 from mmvmt.utils.checkpoint_keys import CheckpointKeysHook, CheckpointMismatchError
 from mmvmt.utils.launch import load_config
-from mmvmt.utils.output_paths import (OutputPathError, annotation_folders, check_output_path,
-                                      config_annotation_paths)
+from mmvmt.utils.output_paths import (OutputPathError, check_output_path, check_work_dir,
+                                      runner_rules)
 
 
 def parse_args() -> argparse.Namespace:
@@ -113,15 +113,22 @@ def trigger_visualization_hook(cfg, args: argparse.Namespace) -> None:
     cfg.visualizer = visualizer
 
 
+def show_dir_path(work_dir: str, show_dir: str) -> str:
+    """Where mmengine's visualization hook writes ``show_dir``, as a normalised path.
+
+    The hook joins it with the runner's log dir, ``<work_dir>/<timestamp>``; the timestamp
+    folder does not exist yet, so a placeholder of the same depth stands for it.
+    """
+    return osp.normpath(osp.join(osp.abspath(work_dir), '<timestamp>', show_dir))
+
+
 def check_outputs(args: argparse.Namespace, cfg) -> None:
     """Refuse, before any work, output paths that would replace an input or cannot be written.
 
     Raises:
         OutputPathError: Naming the option and the rule it breaks.
     """
-    ann_paths = config_annotation_paths(cfg)
-    rules = dict(inputs=ann_paths + [args.config, args.checkpoint],
-                 protected_dirs=annotation_folders(ann_paths))
+    rules = runner_rules(cfg, inputs=[args.config, args.checkpoint])
     evaluators = cfg.get('test_evaluator') or []
     for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
         if metric.get('out_file_path'):
@@ -131,10 +138,11 @@ def check_outputs(args: argparse.Namespace, cfg) -> None:
         for suffix in ('.json', '.submission_file.zip') if prefix else ():
             check_output_path(prefix + suffix, option='--outfile-prefix', **rules)
     if args.show_dir:
-        # The hook writes into <work_dir>/<timestamp>/<show_dir> (or show_dir if absolute).
-        check_output_path(osp.join(cfg.work_dir, args.show_dir), is_dir=True,
+        # The hook writes into <work_dir>/<timestamp>/<show_dir> (show_dir if absolute); the
+        # timestamp is one folder level, which a relative '../' show_dir climbs out of.
+        check_output_path(show_dir_path(cfg.work_dir, args.show_dir), is_dir=True,
                           option='--show-dir', **rules)
-    check_output_path(cfg.work_dir, is_dir=True, option='--work-dir', **rules)
+    check_work_dir(cfg.work_dir, args.config, **rules)
 
 
 def mask_sources(evaluators) -> Dict[str, str]:

@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 from mmvmt.engine import SelfCorrection
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.launch import load_config
+from mmvmt.utils.output_paths import OutputPathError, check_work_dir, runner_rules
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +52,10 @@ def main() -> None:
 
     cfg = load_config(args.config, launcher=args.launcher, cfg_options=args.cfg_options,
                       work_dir=args.work_dir)
+    try:  # before any work: the runner writes the work dir and its config dump at once
+        check_work_dir(cfg.work_dir, args.config, **runner_rules(cfg, inputs=[args.config]))
+    except OutputPathError as e:
+        raise SystemExit(f'error: {e}')
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')

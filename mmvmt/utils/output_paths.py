@@ -14,8 +14,9 @@ An output path is refused when
 * the deepest existing folder on its way is not writable.
 
 Nothing is created here; the tool creates its folders when it writes. For a tool driven by a
-config, :func:`config_annotation_paths` lists the annotation files it reads and
-:func:`annotation_folders` the folders to protect.
+config, :func:`config_annotation_paths` lists the annotation files it reads,
+:func:`annotation_folders` the folders to protect and :func:`config_image_folders` the image
+folders its datasets read (drawn frames are named after the input frames).
 """
 import os
 import os.path as osp
@@ -113,6 +114,41 @@ def config_annotation_paths(cfg: Mapping) -> List[str]:
     return found
 
 
+def config_image_folders(cfg: Mapping) -> List[str]:
+    """Every image folder a config's datasets read: ``data_root`` + ``data_prefix``.
+
+    Both ``img_path`` (mmengine's key) and ``img`` (mmdet's COCO configs) are read; a
+    relative prefix is joined with the dataset's ``data_root`` as ``BaseDataset`` does.
+
+    Args:
+        cfg (Mapping | mmengine.Config): The full config.
+
+    Returns:
+        list[str]: The folders, without repeats, in the order found.
+    """
+    found: List[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            prefix = node.get('data_prefix')
+            if isinstance(prefix, Mapping):
+                root = node.get('data_root')
+                for key in ('img_path', 'img'):
+                    folder = prefix.get(key)
+                    if isinstance(folder, str) and folder:
+                        path = osp.join(root, folder) if isinstance(root, str) else folder
+                        if path not in found:
+                            found.append(path)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(cfg if isinstance(cfg, Mapping) else dict(cfg.items()))
+    return found
+
+
 def annotation_folders(ann_paths: Iterable[str]) -> List[str]:
     """The folders that hold the given annotation files (a folder given stands for itself).
 
@@ -123,3 +159,34 @@ def annotation_folders(ann_paths: Iterable[str]) -> List[str]:
         list[str]: One folder per path, to pass as ``protected_dirs``.
     """
     return [p if osp.isdir(p) else osp.dirname(osp.abspath(p)) for p in ann_paths]
+
+
+def runner_rules(cfg: Mapping, inputs: Iterable[Optional[str]] = ()) -> dict:
+    """The ``inputs`` / ``protected_dirs`` of :func:`check_output_path` for a config's run.
+
+    Inputs: every annotation file the config reads and ``inputs`` (the config file, a
+    checkpoint). Protected: the folders of those annotation files and the image folders.
+    """
+    ann_paths = config_annotation_paths(cfg)
+    return dict(inputs=ann_paths + [p for p in inputs if p],
+                protected_dirs=annotation_folders(ann_paths) + config_image_folders(cfg))
+
+
+def check_work_dir(work_dir: str, config_file: str, **rules: Any) -> None:
+    """Refuse a runner's work dir that would replace an input or lie in a protected folder.
+
+    mmengine's ``Runner`` writes into ``work_dir`` and, as soon as it is built, dumps the
+    flattened config as ``<work_dir>/<config file name>``: with the config's own folder as
+    work dir, that dump would replace the config (its ``_base_`` gone).
+
+    Args:
+        work_dir (str): The runner's work dir.
+        config_file (str): The config file the run was started with.
+        **rules: ``inputs`` and ``protected_dirs``, as :func:`runner_rules` gives them.
+
+    Raises:
+        OutputPathError: Naming ``--work-dir`` and the rule it breaks.
+    """
+    check_output_path(work_dir, is_dir=True, option='--work-dir', **rules)
+    check_output_path(osp.join(work_dir, osp.basename(config_file)),
+                      option='--work-dir (the config dump)', **rules)

@@ -27,11 +27,11 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def run_test_tool(toy_root, checkpoint, *extra):
+def run_test_tool(toy_root, checkpoint, *extra, config=CONFIG):
     options = [f'{loader}.dataset.data_root={toy_root}'
                for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
     proc = subprocess.run(
-        [sys.executable, 'tools/test.py', CONFIG, str(checkpoint), *extra, '--cfg-options',
+        [sys.executable, 'tools/test.py', str(config), str(checkpoint), *extra, '--cfg-options',
          *options], cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1'),
         capture_output=True, text=True, timeout=600)
     return proc.returncode, proc.stdout + proc.stderr
@@ -85,3 +85,53 @@ def test_a_file_that_is_not_a_checkpoint_is_one_line_naming_it(toy_root, tmp_pat
     assert code == 1 and 'Traceback' not in log, log[-2000:]
     assert log.strip().splitlines()[-1].startswith(f'error: {bad}: '), log[-2000:]
     assert not (tmp_path / 'work').exists()
+
+
+def run_train_tool(toy_root, config, *extra):
+    options = [f'{loader}.dataset.data_root={toy_root}'
+               for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', str(config), *extra, '--cfg-options', *options],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1'),
+        capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def folder_hashes(folder):
+    return {name: sha256(osp.join(folder, name)) for name in sorted(os.listdir(folder))}
+
+
+@pytest.mark.parametrize('where', ['image folder', 'annotations via ../'])
+def test_show_dir_into_the_inputs_is_refused(toy_root, tmp_path, where):
+    images = osp.join(toy_root, 'val', 'JPEGImages')
+    before = {d: folder_hashes(osp.join(images, d)) for d in os.listdir(images)}
+    annotations = folder_hashes(osp.join(toy_root, 'annotations'))
+    if where == 'image folder':
+        extra = ['--work-dir', str(tmp_path / 'work'), '--show-dir', images]
+    else:  # the hook writes to <work_dir>/<timestamp>/<show_dir>: two levels up from there
+        extra = ['--work-dir', osp.join(toy_root, 'work'), '--show-dir', '../../annotations']
+    code, log = run_test_tool(toy_root, tmp_path / 'none.pth', *extra)
+    assert code == 1 and '--show-dir ' in log and 'lies inside' in log, log[-2000:]
+    assert 'Traceback' not in log
+    assert {d: folder_hashes(osp.join(images, d)) for d in os.listdir(images)} == before
+    assert folder_hashes(osp.join(toy_root, 'annotations')) == annotations
+
+
+def test_work_dir_of_the_config_itself_is_refused_by_test_and_train(toy_root, tmp_path):
+    # The runner dumps the flattened config as <work_dir>/my_config.py: the input, _base_ gone.
+    config = tmp_path / 'my_config.py'
+    config.write_text(f'_base_ = [{CONFIG!r}]\n')
+    before = config.read_bytes()
+    for code, log in (run_test_tool(toy_root, tmp_path / 'none.pth', '--work-dir',
+                                    str(tmp_path), config=config),
+                      run_train_tool(toy_root, config, '--work-dir', str(tmp_path))):
+        assert code == 1 and '--work-dir (the config dump)' in log, log[-2000:]
+        assert 'this is the input file' in log and 'Traceback' not in log, log[-2000:]
+    assert config.read_bytes() == before and sorted(os.listdir(tmp_path)) == ['my_config.py']
+
+
+def test_train_refuses_a_work_dir_in_the_annotation_folder(toy_root, tmp_path):
+    work = osp.join(toy_root, 'annotations', 'work')
+    code, log = run_train_tool(toy_root, CONFIG, '--work-dir', work)
+    assert code == 1 and 'the annotation folder of an input dataset' in log, log[-2000:]
+    assert not osp.exists(work)
