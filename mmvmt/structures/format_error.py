@@ -37,3 +37,8 @@ def short_repr(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters, to quote a bad value in a message."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + '...'
+
+
+def json_kind(value: Any) -> str:
+    """The JSON name of ``value``'s kind for messages: ``'null'``, else its Python type."""
+    return 'null' if value is None else type(value).__name__

@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from .format_error import YTVISFormatError, short_repr
+from .format_error import YTVISFormatError, json_kind, short_repr
 from .frame_names import check_file_names
 
 MAX_FRAME_SIDE = 2 ** 15
@@ -140,7 +140,7 @@ def load_json(path_or_obj: Any, source: Optional[str] = None) -> Any:
         raise YTVISFormatError(source, None, f'not a valid JSON file: {e}') from None
     if not isinstance(content, (dict, list)):
         raise YTVISFormatError(source, None, 'expected a JSON object or list, got '
-                               f'{_kind(content)}')
+                               f'{json_kind(content)}')
     return content
 
 
@@ -230,7 +230,7 @@ def read_ytvis_results(results: Union[str, list], annotations: YTVISAnnotations,
         for t, segm in enumerate(segms):
             if segm is not None and not isinstance(segm, dict):
                 raise YTVISFormatError(source, f'{where} segmentations[{t}]', 'must be an '
-                                       f'RLE dict or null, got {_kind(segm)}')
+                                       f'RLE dict or null, got {json_kind(segm)}')
         out.append(YTVISResult(video_id=video.id, category_id=category_id,
                                score=score, segmentations=segms, source=source,
                                entry=f'{where} segmentations'))
@@ -242,7 +242,7 @@ def _load(path_or_obj: Any, source: Optional[str], default_source: str, kind: ty
     source = source or (path_or_obj if isinstance(path_or_obj, str) else default_source)
     content = load_json(path_or_obj, source)
     if not isinstance(content, kind):
-        raise YTVISFormatError(source, None, f'expected {layout}, got {_kind(content)}')
+        raise YTVISFormatError(source, None, f'expected {layout}, got {json_kind(content)}')
     return source, content
 
 
@@ -265,7 +265,7 @@ def _read_videos(entries: list, source: str, inside_root: bool) -> Dict[int, YTV
         if names is not None:
             if not isinstance(names, list):
                 raise YTVISFormatError(source, where, '"file_names" must be a list of frame '
-                                       f'paths, got {_kind(names)}')
+                                       f'paths, got {json_kind(names)}')
             check_file_names(names, source, where, inside_root)
         if entry.get('length') is not None:
             length = _int(entry['length'], source, where, 'length', low=0)
@@ -324,7 +324,7 @@ def _read_track(entry: dict, track_id: int, videos: Dict[int, YTVISVideo], cat_i
     for t, segm in enumerate(segms):
         if segm is not None and not isinstance(segm, (list, dict)):
             raise YTVISFormatError(source, f'{where} {segm_key}[{t}]', 'must be polygons, an '
-                                   f'RLE dict or null, got {_kind(segm)}')
+                                   f'RLE dict or null, got {json_kind(segm)}')
     areas = bboxes = None
     if entry.get('areas') is not None:
         areas = _per_frame(entry, 'areas', video, source, where)
@@ -353,13 +353,13 @@ def _list(obj: dict, key: str, source: str, required: bool = False) -> list:
     if value is None and not required:
         return []
     if not isinstance(value, list):
-        raise YTVISFormatError(source, key, f'must be a list, got {_kind(value)}')
+        raise YTVISFormatError(source, key, f'must be a list, got {json_kind(value)}')
     return value
 
 
 def _require(entry: Any, keys: Sequence[str], source: str, where: str) -> None:
     if not isinstance(entry, dict):
-        raise YTVISFormatError(source, where, f'expected a JSON object, got {_kind(entry)}')
+        raise YTVISFormatError(source, where, f'expected a JSON object, got {json_kind(entry)}')
     missing = [k for k in keys if k not in entry]
     if missing:
         raise YTVISFormatError(source, where, f'missing required key(s) {missing}')
@@ -415,12 +415,10 @@ def _per_frame(entry: dict, key: str, video: YTVISVideo, source: str, where: str
     values = entry[key]
     if not isinstance(values, list):
         raise YTVISFormatError(source, where, f'"{key}" must be a list with one entry per '
-                               f'frame, got {_kind(values)}')
+                               f'frame, got {json_kind(values)}')
     if len(values) != video.length:
         raise YTVISFormatError(source, where, f'"{key}" has {len(values)} entries but video '
                                f'{video.id} has {video.length} frames')
     return values
 
 
-def _kind(value: Any) -> str:
-    return 'null' if value is None else type(value).__name__

@@ -20,7 +20,7 @@ folders its datasets read (drawn frames are named after the input frames).
 """
 import os
 import os.path as osp
-from typing import Any, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Iterable, List, Mapping, Optional
 
 
 class OutputPathError(ValueError):
@@ -93,25 +93,7 @@ def config_annotation_paths(cfg: Mapping) -> List[str]:
     Returns:
         list[str]: The paths, without repeats, in the order found.
     """
-    found: List[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, Mapping):
-            ann_file = node.get('ann_file')
-            if isinstance(ann_file, str) and ann_file:
-                root = node.get('data_root')
-                path = osp.join(root, ann_file) if isinstance(root, str) else ann_file
-                if path not in found:
-                    found.append(path)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                walk(value)
-
-    # An mmengine Config is not a Mapping (its sections are).
-    walk(cfg if isinstance(cfg, Mapping) else dict(cfg.items()))
-    return found
+    return _rooted_paths(cfg, lambda node: [node.get('ann_file')])
 
 
 def config_image_folders(cfg: Mapping) -> List[str]:
@@ -126,25 +108,34 @@ def config_image_folders(cfg: Mapping) -> List[str]:
     Returns:
         list[str]: The folders, without repeats, in the order found.
     """
+    def prefixes(node: Mapping) -> list:
+        prefix = node.get('data_prefix')
+        return [prefix.get(k) for k in ('img_path', 'img')] if isinstance(prefix, Mapping) \
+            else []
+
+    return _rooted_paths(cfg, prefixes)
+
+
+def _rooted_paths(cfg: Mapping, pick: Callable[[Mapping], list]) -> List[str]:
+    """The non-empty strings ``pick`` finds in any section of ``cfg``, each joined with the
+    ``data_root`` of its section (if any), without repeats, in the order found."""
     found: List[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, Mapping):
-            prefix = node.get('data_prefix')
-            if isinstance(prefix, Mapping):
-                root = node.get('data_root')
-                for key in ('img_path', 'img'):
-                    folder = prefix.get(key)
-                    if isinstance(folder, str) and folder:
-                        path = osp.join(root, folder) if isinstance(root, str) else folder
-                        if path not in found:
-                            found.append(path)
+            root = node.get('data_root')
+            for value in pick(node):
+                if isinstance(value, str) and value:
+                    path = osp.join(root, value) if isinstance(root, str) else value
+                    if path not in found:
+                        found.append(path)
             for value in node.values():
                 walk(value)
         elif isinstance(node, (list, tuple)):
             for value in node:
                 walk(value)
 
+    # An mmengine Config is not a Mapping (its sections are).
     walk(cfg if isinstance(cfg, Mapping) else dict(cfg.items()))
     return found
 

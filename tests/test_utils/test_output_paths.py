@@ -3,7 +3,7 @@ import os
 import pytest
 
 from mmvmt.utils.output_paths import (OutputPathError, annotation_folders, check_output_path,
-                                      config_annotation_paths)
+                                      config_annotation_paths, config_image_folders)
 
 
 @pytest.fixture
@@ -86,3 +86,16 @@ def test_config_annotation_paths_and_their_folders(tmp_path):
     assert annotation_folders(paths) == [os.path.abspath('data/a/annotations'),
                                          str(tmp_path / 'bdd' / 'bitmasks'),
                                          os.path.abspath('data/a/annotations')]
+
+
+def test_config_image_folders_join_data_root_and_prefix():
+    cfg = dict(
+        train_dataloader=dict(dataset=dict(data_root='data/toy/',
+                                           data_prefix=dict(img_path='train/JPEGImages'))),
+        val_dataloader=dict(dataset=dict(type='ConcatDataset', datasets=[
+            dict(data_root='data/coco', data_prefix=dict(img='val2017/')),
+            dict(data_prefix=dict(img_path='/abs/frames', seg='ignored')),
+            dict(data_root='data/toy/', data_prefix=dict(img_path='train/JPEGImages'))])),
+        test_dataloader=dict(dataset=dict(data_root='data/x', data_prefix=dict(img_path=''))))
+    assert config_image_folders(cfg) == ['data/toy/train/JPEGImages', 'data/coco/val2017/',
+                                         '/abs/frames']

@@ -24,7 +24,7 @@ import os.path as osp
 from typing import Any, Optional, Sequence
 
 from mmvmt.structures import YTVISFormatError, load_json
-from mmvmt.structures.format_error import short_repr
+from mmvmt.structures.format_error import json_kind, short_repr
 from mmvmt.utils.output_paths import check_output_path
 
 
@@ -75,10 +75,10 @@ def _check_layout(obj: Any, source: str, annotation_key: Optional[str] = None) -
     """
     if not isinstance(obj, dict):
         raise YTVISFormatError(source, None, 'a YouTube-VIS file is a JSON object with '
-                               f'"videos", got {_kind(obj)}')
+                               f'"videos", got {json_kind(obj)}')
     for key in ('videos', 'annotations'):
         if not isinstance(obj.get(key, []), list):
-            raise YTVISFormatError(source, key, f'must be a list, got {_kind(obj[key])}')
+            raise YTVISFormatError(source, key, f'must be a list, got {json_kind(obj[key])}')
     if 'videos' not in obj:
         raise YTVISFormatError(source, None, 'missing required key "videos"')
     for i, video in enumerate(obj['videos']):
@@ -89,10 +89,6 @@ def _check_layout(obj: Any, source: str, annotation_key: Optional[str] = None) -
         if not isinstance(ann, dict) or (annotation_key and annotation_key not in ann):
             raise YTVISFormatError(source, f'annotations[{i}]', 'a JSON object with '
                                    f'"{annotation_key or "id"}", got {short_repr(ann)}')
-
-
-def _kind(value: Any) -> str:
-    return 'null' if value is None else type(value).__name__
 
 
 def _folder(video: dict, source: str, index: int) -> str:
