@@ -56,8 +56,9 @@ def check_outputs(args: argparse.Namespace) -> None:
     # Drawn frames are named after the input frames: the folder of an input image (or of
     # input frames) is never an output folder, else the drawing replaces the input.
     is_video = args.input.lower().endswith(VIDEO_EXTENSIONS)
-    frames_dir = [args.input] if osp.isdir(args.input) else \
-        [] if is_video else [osp.dirname(osp.abspath(args.input))]
+    folder = args.input if osp.isdir(args.input) else \
+        None if is_video else osp.dirname(osp.abspath(args.input))
+    frames_dir = {folder: 'the folder of the input frames'} if folder else {}
     if args.out:
         is_dir = not args.out.lower().endswith(VIDEO_EXTENSIONS)
         check_output_path(args.out, inputs=inputs, protected_dirs=frames_dir, is_dir=is_dir,

@@ -20,7 +20,7 @@ folders its datasets read (drawn frames are named after the input frames).
 """
 import os
 import os.path as osp
-from typing import Any, Callable, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 
 class OutputPathError(ValueError):
@@ -28,15 +28,18 @@ class OutputPathError(ValueError):
 
 
 def check_output_path(path: str, *, inputs: Iterable[Optional[str]] = (),
-                      protected_dirs: Iterable[Optional[str]] = (), is_dir: bool = False,
+                      protected_dirs: Union[Iterable[Optional[str]], Mapping[str, str]] = (),
+                      is_dir: bool = False,
                       option: str = 'output') -> str:
     """Check, before any work, that ``path`` can be written without touching an input.
 
     Args:
         path (str): The file (or, with ``is_dir``, the folder) the tool will write.
         inputs (Iterable[str]): Files the tool reads; None entries are skipped.
-        protected_dirs (Iterable[str]): Folders nothing may be written into, e.g. the
-            annotation folders of the datasets the tool reads; None entries are skipped.
+        protected_dirs (Iterable[str] | Mapping[str, str]): Folders nothing may be written
+            into, e.g. the annotation folders of the datasets the tool reads; None entries
+            are skipped. A mapping gives each folder its description for the message
+            (default: ``'the annotation folder of an input dataset'``).
         is_dir (bool): ``path`` is a folder the tool writes files into. Defaults to False.
         option (str): How the user gave the path (e.g. ``'--out'``), for the message.
 
@@ -54,14 +57,15 @@ def check_output_path(path: str, *, inputs: Iterable[Optional[str]] = (),
                                          and osp.samefile(path, inp)):
             raise OutputPathError(f'{option} {path}: this is the input file {inp}; refusing '
                                   'to overwrite an input (choose another output path)')
-    for folder in protected_dirs:
+    described = protected_dirs if isinstance(protected_dirs, Mapping) else \
+        {f: 'the annotation folder of an input dataset' for f in protected_dirs}
+    for folder, what in described.items():
         if folder is None:
             continue
         real_folder = osp.realpath(folder)
         if osp.commonpath([real, real_folder]) == real_folder:
-            raise OutputPathError(f'{option} {path}: lies inside {folder}, the annotation '
-                                  'folder of an input dataset; outputs are never written '
-                                  'there (choose another output path)')
+            raise OutputPathError(f'{option} {path}: lies inside {folder}, {what}; outputs '
+                                  'are never written there (choose another output path)')
     if osp.exists(real):
         if is_dir != osp.isdir(real):
             raise OutputPathError(f'{option} {path}: is an existing '
@@ -159,8 +163,11 @@ def runner_rules(cfg: Mapping, inputs: Iterable[Optional[str]] = ()) -> dict:
     checkpoint). Protected: the folders of those annotation files and the image folders.
     """
     ann_paths = config_annotation_paths(cfg)
-    return dict(inputs=ann_paths + [p for p in inputs if p],
-                protected_dirs=annotation_folders(ann_paths) + config_image_folders(cfg))
+    protected: Dict[str, str] = {
+        f: "an image folder of the config's datasets" for f in config_image_folders(cfg)}
+    protected.update({f: 'the annotation folder of an input dataset'
+                      for f in annotation_folders(ann_paths)})
+    return dict(inputs=ann_paths + [p for p in inputs if p], protected_dirs=protected)
 
 
 def check_work_dir(work_dir: str, config_file: str, **rules: Any) -> None:

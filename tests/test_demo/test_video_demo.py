@@ -60,7 +60,8 @@ def test_an_image_input_is_not_replaced_by_its_drawing(frames, tmp_path, capsys)
     with pytest.raises(SystemExit) as exit_info:
         video_demo.main([str(image), CONFIG, '--out', str(tmp_path), '--device', 'cpu'])
     assert exit_info.value.code == 2
-    assert 'lies inside' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert 'lies inside' in err and 'the folder of the input frames' in err, err
     assert _sha256(image) == before and sorted(os.listdir(tmp_path)) == ['frame.jpg']
 
 

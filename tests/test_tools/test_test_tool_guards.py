@@ -112,6 +112,8 @@ def test_show_dir_into_the_inputs_is_refused(toy_root, tmp_path, where):
         extra = ['--work-dir', osp.join(toy_root, 'work'), '--show-dir', '../../annotations']
     code, log = run_test_tool(toy_root, tmp_path / 'none.pth', *extra)
     assert code == 1 and '--show-dir ' in log and 'lies inside' in log, log[-2000:]
+    assert ("an image folder of the config's datasets" if where == 'image folder' else
+            'the annotation folder of an input dataset') in log, log[-2000:]
     assert 'Traceback' not in log
     assert {d: folder_hashes(osp.join(images, d)) for d in os.listdir(images)} == before
     assert folder_hashes(osp.join(toy_root, 'annotations')) == annotations
