@@ -134,3 +134,59 @@ def test_an_output_onto_an_input_is_refused_before_any_work(tmp_path, option, ca
     assert correction_rounds.main(argv) == 2
     assert option in capsys.readouterr().err
     assert {p: p.read_bytes() for p in (exact, coarse)} == before
+
+
+def disc_dataset(tmp_path, write_frames=True):
+    """One video of two 48 x 64 frames: a disc on a flat background, its coarse mask grown by
+    3 px (the frames go to ``tmp_path/frames``)."""
+    yy, xx = np.mgrid[0:48, 0:64]
+    disc = (yy - 24) ** 2 + (xx - 30) ** 2 <= 12 ** 2
+    halo = cv2.dilate(disc.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    paths = {}
+    for name, mask in dict(exact=disc, coarse=halo).items():
+        content = dict(
+            videos=[dict(id=1, height=48, width=64, length=2, file_names=['v1/0.png', 'v1/1.png'])],
+            categories=[dict(id=1, name='thing')],
+            annotations=[dict(id=1, video_id=1, category_id=1, iscrowd=0,
+                              segmentations=[encode_mask(mask), None], areas=[int(mask.sum()),
+                                                                             None])])
+        paths[name] = tmp_path / f'{name}.json'
+        paths[name].write_text(json.dumps(content))
+    if write_frames:
+        (tmp_path / 'frames' / 'v1').mkdir(parents=True)
+        image = np.full((48, 64, 3), (40, 120, 60), np.uint8)
+        image[disc] = (200, 90, 180)
+        for t in range(2):
+            cv2.imwrite(str(tmp_path / 'frames' / 'v1' / f'{t}.png'), image)
+    return paths
+
+
+def test_grabcut_row_with_its_settings_and_a_time_per_mask_for_every_corrector(tmp_path, capsys):
+    paths = disc_dataset(tmp_path)
+    out = tmp_path / 'table.json'
+    assert correction_rounds.main([
+        '--exact', str(paths['exact']), '--coarse', str(paths['coarse']), '--erode', '1',
+        '--grabcut', '--img-root', str(tmp_path / 'frames'), '--out', str(out)]) == 0
+    rows = json.loads(out.read_text())
+    grabcut = next(name for name in rows if name.startswith('GrabCut from coarse'))
+    assert 'eroded 6 px' in grabcut and '4 px ring' in grabcut and '3 it' in grabcut
+    assert list(rows) == ['coarse', 'coarse eroded 1 px', grabcut]
+    # on a flat disc GrabCut finds the exact mask; the 3-px halo and its erosion do not
+    assert rows[grabcut]['frame_iou'] == pytest.approx(1.0)
+    assert rows['coarse']['frame_iou'] < rows['coarse eroded 1 px']['frame_iou'] < 1
+    assert 'ms_per_mask' not in rows['coarse']
+    assert rows['coarse eroded 1 px']['ms_per_mask'] > 0 and rows[grabcut]['ms_per_mask'] > 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].endswith('| ms / mask |')
+    assert table[2].startswith('| coarse |') and table[2].endswith('| - |')
+    assert table[4].startswith(f'| {grabcut} |') and not table[4].endswith('| - |')
+
+
+def test_grabcut_needs_the_frames(tmp_path, capsys):
+    paths = disc_dataset(tmp_path, write_frames=False)
+    argv = ['--exact', str(paths['exact']), '--coarse', str(paths['coarse']), '--grabcut']
+    assert correction_rounds.main(argv) == 2
+    assert '--grabcut needs --img-root' in capsys.readouterr().err
+    assert correction_rounds.main(argv + ['--img-root', str(tmp_path / 'frames')]) == 1
+    err = capsys.readouterr().err
+    assert 'annotation 1 frame 0' in err and 'v1/0.png' in err

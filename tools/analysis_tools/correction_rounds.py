@@ -3,8 +3,8 @@
     # the rounds of a self-correction run with `validation` (round k corrected round k-1's
     # validation file): one row per round, plus the baseline correctors
     python tools/analysis_tools/correction_rounds.py --exact EXACT.json --coarse COARSE.json \
-        --work-dir WORK_DIR [--erode 1 2 3] [--base-results RESULTS.json] \
-        [--out table.json] [--figure rounds.png]
+        --work-dir WORK_DIR [--erode 1 2 3] [--grabcut --img-root FRAMES] \
+        [--base-results RESULTS.json] [--out table.json] [--figure rounds.png]
     # one round with a given refiner checkpoint (no self-correction run needed)
     python tools/analysis_tools/correction_rounds.py --exact EXACT.json --coarse COARSE.json \
         --config CONFIG --checkpoint CKPT --img-root FRAMES [--corrected-out OUT.json]
@@ -15,9 +15,16 @@ only): tube AP^B, AP^M, frame IoU, boundary IoU, thin-part recall and halo
 (``eval_correction.py``). Rows: ``coarse`` (round 0), ``round k`` (the files
 ``WORK_DIR/self_correction/round_<k>/val/*.json``, or the one-round correction of
 ``--checkpoint``), the morphological baseline corrector (the coarse masks eroded by 1, 2, 3
-px, ``--erode``) and, with ``--base-results``, a base detector's masks: each exact track gets
-the result (any class) of its video with the highest tube IoU, one result per track.
+px, ``--erode``), the classic one (``--grabcut``: GrabCut seeded from each coarse mask on its
+frame, ``mmvmt/engine/grabcut_correction.py``; its settings are in the row's name) and, with
+``--base-results``, a base detector's masks: each exact track gets the result (any class) of
+its video with the highest tube IoU, one result per track.
 ``--figure`` draws the masks of one track per round on its frame (coarse, rounds, exact).
+
+Every corrector row (erosion, GrabCut, ``--checkpoint``'s round) also gets ``ms / mask``: the
+wall time of making its corrected annotation from the coarse file (decoding, reading frames,
+correcting, encoding; for the refiner also building it from the checkpoint) divided by the
+number of coarse masks (non-null track-frames). Rows read from files have no time.
 """
 import argparse
 import glob
@@ -26,6 +33,7 @@ import os
 import os.path as osp
 import re
 import sys
+import time
 from typing import Dict, List, Optional
 
 import cv2
@@ -36,6 +44,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from eval_correction import (COLUMNS, decode_tracks, eroded,  # noqa: E402
                              evaluate_candidate, markdown_table)
 
+from mmvmt.engine.grabcut_correction import (GrabCutSettings,  # noqa: E402
+                                              grabcut_from_coarse)
 from mmvmt.structures import encode_mask, load_json  # noqa: E402
 from mmvmt.utils.output_paths import OutputPathError, check_output_path  # noqa: E402
 
@@ -104,6 +114,51 @@ def results_as_annotations(exact: dict, results: List[dict], source: str) -> dic
             segms.append(None if m is None else encode_mask(m))
         out['annotations'].append(dict(a, segmentations=segms))
     return out
+
+
+def grabcut_corrected(ann: dict, img_root: str, source: str,
+                      settings: GrabCutSettings = GrabCutSettings()) -> dict:
+    """The annotation with every mask corrected by GrabCut on its frame (frames read from
+    ``img_root`` by the videos' ``file_names``)."""
+    tracks = decode_tracks(ann, source)
+    videos = {v['id']: v for v in ann['videos']}
+    frames: Dict[str, np.ndarray] = {}
+    out = dict(ann, annotations=[])
+    for a in ann['annotations']:
+        segms = []
+        for t, mask in enumerate(tracks[a['id']]):
+            if mask is None:
+                segms.append(None)
+                continue
+            path = osp.join(img_root, videos[a['video_id']]['file_names'][t])
+            if path not in frames:
+                frames[path] = cv2.imread(path, cv2.IMREAD_COLOR)
+                if frames[path] is None:
+                    raise OSError(f'{source}: annotation {a["id"]} frame {t}: cannot read the '
+                                  f'frame {path}')
+            if frames[path].shape[:2] != mask.shape:
+                raise ValueError(f'{source}: annotation {a["id"]} frame {t}: the frame {path} '
+                                 f'is {frames[path].shape[:2]}, the mask {mask.shape}')
+            segms.append(encode_mask(grabcut_from_coarse(frames[path], mask, settings)))
+        out['annotations'].append(dict(a, segmentations=segms))
+    return out
+
+
+def num_masks(ann: dict) -> int:
+    """Non-null track-frames of a YouTube-VIS annotation dict."""
+    return sum(s is not None for a in ann['annotations'] for s in a['segmentations'])
+
+
+def with_times(table: str, rows: Dict[str, Dict[str, float]]) -> str:
+    """``table`` (:func:`markdown_table` of ``rows``) with a ``ms / mask`` column (``-`` where a
+    row has no ``ms_per_mask``)."""
+    lines = table.split('\n')
+    lines[0] += ' ms / mask |'
+    lines[1] += '---|'
+    for i, row in enumerate(rows.values(), start=2):
+        ms = row.get('ms_per_mask')
+        lines[i] += ' - |' if ms is None else f' {ms:.1f} |'
+    return '\n'.join(lines)
 
 
 def correct_once(config: str, checkpoint: str, coarse_file: str, img_root: str,
@@ -204,6 +259,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='rounds of --work-dir to show (default: all)')
     parser.add_argument('--erode', type=int, nargs='*', default=[1, 2, 3],
                         help='baseline: the coarse masks eroded by these many px')
+    parser.add_argument('--grabcut', action='store_true',
+                        help='baseline: GrabCut seeded from each coarse mask (needs --img-root)')
     parser.add_argument('--base-results', help="a base detector's YouTube-VIS results on the "
                         'videos (baseline corrector)')
     parser.add_argument('--columns', nargs='*', help='measures to print (default: all)')
@@ -225,6 +282,9 @@ def main(argv=None) -> int:
             except OutputPathError as e:
                 print(f'error: {e}', file=sys.stderr)
                 return 2
+    if args.grabcut and not args.img_root:
+        print('error: --grabcut needs --img-root (the frames GrabCut reads)', file=sys.stderr)
+        return 2
     files = {'coarse': args.coarse}
     if args.work_dir:
         found = round_files(args.work_dir)
@@ -240,19 +300,32 @@ def main(argv=None) -> int:
             print('error: --checkpoint needs --config, --img-root and --corrected-out',
                   file=sys.stderr)
             return 1
+        start = time.perf_counter()
         files['round 1'] = correct_once(args.config, args.checkpoint, args.coarse,
                                         args.img_root, args.corrected_out, args.conf_thr,
                                         remove_thr=args.remove_thr)
+        refiner_seconds = time.perf_counter() - start
     exact = load_json(args.exact)
     rows = {}
     try:
+        coarse = load_json(args.coarse)
+        masks = max(1, num_masks(coarse))
         for name, path in files.items():
             rows[name] = evaluate_candidate(exact, load_json(path), path, args.nproc)
-        if args.erode:
-            coarse = load_json(args.coarse)
-            for px in args.erode:
-                rows[f'coarse eroded {px} px'] = evaluate_candidate(
-                    exact, eroded(coarse, px, args.coarse), f'{args.coarse} eroded', args.nproc)
+        if args.checkpoint:
+            rows['round 1']['ms_per_mask'] = 1e3 * refiner_seconds / masks
+        correctors = [(f'coarse eroded {px} px', f'{args.coarse} eroded',
+                       lambda px=px: eroded(coarse, px, args.coarse)) for px in args.erode]
+        if args.grabcut:
+            correctors.append((f'GrabCut from coarse ({GrabCutSettings().describe()})',
+                               f'{args.coarse} GrabCut',
+                               lambda: grabcut_corrected(coarse, args.img_root, args.coarse)))
+        for name, source, correct in correctors:
+            start = time.perf_counter()
+            corrected = correct()
+            seconds = time.perf_counter() - start
+            rows[name] = dict(evaluate_candidate(exact, corrected, source, args.nproc),
+                              ms_per_mask=1e3 * seconds / masks)
         if args.base_results:
             base = results_as_annotations(exact, load_json(args.base_results),
                                           args.base_results)
@@ -263,7 +336,7 @@ def main(argv=None) -> int:
         return 1
     columns = COLUMNS if not args.columns else tuple(c for c in COLUMNS
                                                      if c[0] in args.columns)
-    print(markdown_table(rows, columns))
+    print(with_times(markdown_table(rows, columns), rows))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:

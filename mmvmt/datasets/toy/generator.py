@@ -190,10 +190,39 @@ def _render_video(rng: np.random.Generator, tracks: List[_Track], depth: List[in
     noise_sigma = _NOISE_SIGMA if look is None else look.noise_sigma
     offset = rng.uniform(0.3 * m, 1.7 * m, 2)
     pan = rng.uniform(-1.2, 1.2, 2)
+    return draw_frames(rng, tracks, depth, background, (h, w), offset, pan, num_frames,
+                       noise_sigma)
+
+
+def draw_frames(rng: np.random.Generator, tracks: List[_Track], depth: List[int],
+                background: np.ndarray, size: Tuple[int, int], offset: np.ndarray,
+                pan: np.ndarray, num_frames: int,
+                noise_sigma: float) -> Tuple[List[np.ndarray], np.ndarray]:
+    """Frames and exact visible masks of textured animals over a panning background.
+
+    Args:
+        rng: Random generator (sensor noise).
+        tracks: The objects; their textures are warped with their poses.
+        depth: Track indices, back to front.
+        background: (H + 2 m, W + 2 m, 3) float32 world, larger than the frame by a pan
+            margin m on every side; frame t is its window at ``offset + t * pan`` (rounded,
+            clipped to the world), so the background moves by ``-pan`` px per frame.
+        size: (H, W) of the frames.
+        offset: (2,) x, y of frame 0's window in the world.
+        pan: (2,) x, y px per frame.
+        num_frames: T.
+        noise_sigma: Per-frame Gaussian sensor noise, grey levels.
+
+    Returns:
+        tuple: frames, a list of T (H, W, 3) uint8 BGR images, and the visible masks
+        (N, T, H, W) bool of the tracks (a mask excludes what objects in front cover).
+    """
+    h, w = size
+    limit = np.array((background.shape[1] - w, background.shape[0] - h))
     frames = []
     visible = np.zeros((len(tracks), num_frames, h, w), bool)
     for t in range(num_frames):
-        x0, y0 = np.clip(np.round(offset + t * pan), 0, 2 * m).astype(int)
+        x0, y0 = np.clip(np.round(offset + t * pan), 0, limit).astype(int)
         image = background[y0:y0 + h, x0:x0 + w].copy()
         covered = np.zeros((h, w), bool)
         for i in reversed(depth):  # front to back

@@ -8,7 +8,7 @@ texture (not brightness) are what tell overlapping objects apart.
 The variety style (:func:`free_textured_image`) drops the bands: any mean grey level, any
 texture amplitude, so that a refiner trained on it cannot tell objects by brightness alone.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -31,9 +31,11 @@ def smooth_noise(rng: np.random.Generator, height: int, width: int,
     return noise / max(1e-6, float(np.abs(noise).max()))
 
 
-def _pattern(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """One of three textures (noise, stripes, blobs) as (height, width) float32 in [-1, 1]."""
-    kind = rng.integers(3)
+def _pattern(rng: np.random.Generator, height: int, width: int,
+             kind: Optional[int] = None) -> np.ndarray:
+    """One of three textures (``kind`` 0 noise, 1 stripes, 2 blobs; default: drawn) as
+    (height, width) float32 in [-1, 1]."""
+    kind = rng.integers(3) if kind is None else kind
     if kind == 0:
         pattern = 0.7 * smooth_noise(rng, height, width, int(rng.integers(4, 12)))
         pattern += 0.3 * rng.uniform(-1, 1, (height, width)).astype(np.float32)
