@@ -46,8 +46,8 @@ button.on { font-weight: bold; outline: 2px solid #333; }
 <div id="controls">
   <label>video <select id="f-video"><option value="">all</option></select></label>
   <label>category <select id="f-category"><option value="">all</option></select></label>
-  <label>changed more than <input id="f-min" type="number" min="0" value="0"
-    style="width:6em"> px</label>
+  <label>changed more than <input id="f-min" type="number" min="0"
+    placeholder="any" style="width:6em"> px</label>
   <label>sort <select id="sort">
     <option value="changed">pixels changed</option>
     <option value="biou">boundary IoU</option></select></label>
@@ -95,9 +95,9 @@ window.buildDecisions = buildDecisions;
 
 function filtered() {
   const video = $("f-video").value, cat = $("f-category").value;
-  const min = Number($("f-min").value) || 0;
+  const min = $("f-min").value;  // empty: any change, none included
   const rows = R.tracks.filter((t) => (!video || String(t.video_id) === video) &&
-    (!cat || t.category === cat) && t.added + t.removed > min);
+    (!cat || t.category === cat) && (min === "" || t.added + t.removed > Number(min)));
   if ($("sort").value === "biou") {
     rows.sort((a, b) => a.boundary_iou - b.boundary_iou || a.rank - b.rank);
   } else {
