@@ -8,6 +8,9 @@ loaded lazily), keeps the reviewer's accept / reject per track and per frame (in
 browser's local storage, by the corrected file's SHA-256) and downloads them as the
 decisions file of :mod:`mmvmt.structures.review_decisions`. ``buildDecisions()`` makes that
 file; the download button and the browser test both call it.
+
+The legend's colours are filled in by the report (``@COARSE@`` and the like, as ``(r, g, b)``)
+from the colours it draws the thumbnails with.
 """
 
 PAGE = r"""<!DOCTYPE html>
@@ -39,10 +42,10 @@ button.on { font-weight: bold; outline: 2px solid #333; }
 <body>
 <h1>Correction review</h1>
 <div id="meta"></div>
-<div class="legend">left: coarse<span style="background:rgb(255,160,0)"></span>outline,
-  <span style="background:rgb(230,30,60)"></span>removed pixels; right: corrected
-  <span style="background:rgb(0,200,0)"></span>outline,
-  <span style="background:rgb(0,170,255)"></span>added pixels</div>
+<div class="legend">left: coarse<span style="background:rgb@COARSE@"></span>outline,
+  <span style="background:rgb@REMOVED@"></span>removed pixels; right: corrected
+  <span style="background:rgb@CORRECTED@"></span>outline,
+  <span style="background:rgb@ADDED@"></span>added pixels</div>
 <div id="controls">
   <label>video <select id="f-video"><option value="">all</option></select></label>
   <label>category <select id="f-category"><option value="">all</option></select></label>

@@ -167,8 +167,17 @@ def write_review_report(coarse_file: str, corrected_file: str, img_root: str, ou
         f.write('window.REVIEW = ' + json.dumps(data).replace('</', '<\\/') + ';\n')
     index = osp.join(out_dir, 'index.html')
     with open(index, 'x') as f:
-        f.write(PAGE)
+        f.write(_page())
     return dict(tracks=len(rows), changed_tracks=changed, thumbnails=num_thumbs, index=index)
+
+
+def _page() -> str:
+    """The page with its legend in the thumbnails' colours."""
+    page = PAGE
+    for token, color in (('@COARSE@', COARSE_COLOR), ('@CORRECTED@', CORRECTED_COLOR),
+                         ('@REMOVED@', REMOVED_COLOR), ('@ADDED@', ADDED_COLOR)):
+        page = page.replace(token, str(color))
+    return page
 
 
 def _track_row(coarse, corrected, frames: '_FrameCache', height: int,

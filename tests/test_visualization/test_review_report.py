@@ -68,7 +68,12 @@ def test_rows_hold_the_changes_sorted_by_pixels_changed(review_case, ytvis):
                       'thumbs/1/9_1.jpg', 'thumbs/1/9_2.jpg']
     assert summary == dict(tracks=3, changed_tracks=2, thumbnails=5,
                            index=str(out / 'index.html'))
-    assert '<script src="data.js">' in (out / 'index.html').read_text()
+    page = (out / 'index.html').read_text()
+    assert '<script src="data.js">' in page
+    # The legend shows the thumbnails' colours.
+    for color in (COARSE_COLOR, CORRECTED_COLOR, REMOVED_COLOR, ADDED_COLOR):
+        assert f'background:rgb{color}' in page
+    assert '@' not in page
 
 
 def test_thumbnail_colours_removed_left_and_added_right():
