@@ -11,7 +11,7 @@ import datetime
 import os.path as osp
 
 from mmvmt.structures import (YTVISFormatError, check_same_tracks, load_json, merge_reviewed,
-                              read_decisions)
+                              read_decisions, track_lengths)
 from mmvmt.version import __version__
 from .annotation_corrector import provenance_path
 from .atomic_json import dump_json_atomic, file_sha256
@@ -41,8 +41,8 @@ def apply_review(coarse_file: str, corrected_file: str, decisions_file: str, out
     shas = dict(coarse_sha256=file_sha256(coarse_file),
                 corrected_sha256=file_sha256(corrected_file))
     coarse, corrected = load_json(coarse_file), load_json(corrected_file)
-    lengths = check_same_tracks(coarse, corrected, coarse_file, corrected_file, segm_key)
-    decisions, content = read_decisions(decisions_file, lengths)
+    checked, _ = check_same_tracks(coarse, corrected, coarse_file, corrected_file, segm_key)
+    decisions, content = read_decisions(decisions_file, track_lengths(checked))
     for key, sha in shas.items():
         if content.get(key) is not None and content[key] != sha:
             which = coarse_file if key == 'coarse_sha256' else corrected_file

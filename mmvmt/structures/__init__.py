@@ -16,7 +16,7 @@ from .frame_names import check_file_names, file_name_problem
 from .png_masks import png_masks_to_ytvis, read_label_png, ytvis_to_png_masks
 from .result_tracks import frames_to_tracks, track_results
 from .review_decisions import (TrackDecision, check_same_tracks, merge_reviewed,
-                               read_decisions)
+                               read_decisions, track_lengths)
 from .rle import (MAX_COUNT_DIGITS, RLE, crop_runs, decode_rle_crop, encode_frames,
                   encode_mask, encode_masks, fill_runs, parse_rle_counts, to_json_rle,
                   track_areas_and_boxes)
@@ -36,6 +36,6 @@ __all__ = [
     'load_bdd100k_mots_frames', 'load_json', 'mask_boundary', 'merge_reviewed',
     'parse_rle_counts', 'png_masks_to_ytvis', 'read_decisions', 'read_label_png',
     'read_ytvis_annotations', 'read_ytvis_results', 'rle_mask_boundary', 'segmentation_to_rle',
-    'to_json_rle', 'track_areas_and_boxes', 'track_results', 'ytvis_to_cocovid',
+    'to_json_rle', 'track_areas_and_boxes', 'track_lengths', 'track_results', 'ytvis_to_cocovid',
     'ytvis_to_png_masks'
 ]

@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .format_error import YTVISFormatError, json_kind, short_repr
 from .rle import track_areas_and_boxes
 from .segmentation import frames_to_rles
-from .ytvis import load_json, read_ytvis_annotations
+from .ytvis import YTVISAnnotations, load_json, read_ytvis_annotations
 
 FORMAT = 'mmvmt-review-decisions'
 VERSION = 1
@@ -153,11 +153,12 @@ def merge_reviewed(coarse: Any, corrected: Any, decisions: Dict[int, TrackDecisi
 
 
 def check_same_tracks(coarse: dict, corrected: dict, coarse_source: str,
-                      corrected_source: str, segm_key: str = 'segmentations') -> Dict[int, int]:
+                      corrected_source: str, segm_key: str = 'segmentations'
+                      ) -> Tuple[YTVISAnnotations, YTVISAnnotations]:
     """Check both files and that the corrected one has the coarse one's videos and tracks.
 
     Returns:
-        dict[int, int]: Track id -> number of frames of its video, in the coarse file's order.
+        tuple[YTVISAnnotations, YTVISAnnotations]: The checked coarse and corrected files.
 
     Raises:
         YTVISFormatError: If either file breaks the format, or the corrected file's videos,
@@ -184,7 +185,12 @@ def check_same_tracks(coarse: dict, corrected: dict, coarse_source: str,
     if tracks:
         raise YTVISFormatError(corrected_source, 'annotations', f'has track ids '
                                f'{sorted(tracks)[:10]} that {coarse_source} does not have')
-    return {t.id: checked[0].videos[t.video_id].length for t in checked[0].tracks}
+    return checked[0], checked[1]
+
+
+def track_lengths(annotations: YTVISAnnotations) -> Dict[int, int]:
+    """Track id -> number of frames of its video, in file order (for :func:`read_decisions`)."""
+    return {t.id: annotations.videos[t.video_id].length for t in annotations.tracks}
 
 
 def _decision(value: Any, source: str, where: str) -> bool:

@@ -34,8 +34,7 @@ from mmengine.utils import ProgressBar
 from mmvmt.engine.annotation_corrector import provenance_path
 from mmvmt.engine.atomic_json import file_sha256
 from mmvmt.evaluation.functional import tube_boundary_iou
-from mmvmt.structures import (boundary_width, check_same_tracks, frames_to_rles, load_json,
-                              read_ytvis_annotations)
+from mmvmt.structures import boundary_width, check_same_tracks, frames_to_rles, load_json
 from .drawing import draw_boundary, fill_mask
 from .review_page import PAGE
 
@@ -116,10 +115,9 @@ def write_review_report(coarse_file: str, corrected_file: str, img_root: str, ou
         raise FileExistsError(f'{out_dir} holds a report (index.html); write a new one into '
                               'another folder')
     coarse, corrected = load_json(coarse_file), load_json(corrected_file)
-    check_same_tracks(coarse, corrected, coarse_file, corrected_file, segm_key)
-    before = read_ytvis_annotations(coarse, coarse_file, segm_keys=(segm_key, ))
-    after = {t.id: t for t in read_ytvis_annotations(corrected, corrected_file,
-                                                      segm_keys=(segm_key, )).tracks}
+    before, after = check_same_tracks(coarse, corrected, coarse_file, corrected_file,
+                                      segm_key)
+    after = {t.id: t for t in after.tracks}
     if provenance_file is None and osp.isfile(provenance_path(corrected_file)):
         provenance_file = provenance_path(corrected_file)
     provenance = load_json(provenance_file) if provenance_file else {}
