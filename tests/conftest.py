@@ -1,5 +1,6 @@
 """Shared by every test folder: tiny, format-faithful YouTube-VIS-style files (official
 layout, see docs/metric.md), through the ``ytvis`` fixture."""
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -66,3 +67,37 @@ def ytvis():
     return SimpleNamespace(H=H, W=W, box_mask=box_mask, compressed_rle=compressed_rle,
                            uncompressed_rle=uncompressed_rle, polygon=polygon,
                            official=official_ytvis)
+
+
+@pytest.fixture
+def review_case(tmp_path, ytvis):
+    """A coarse file, its correction and the frames, for the review report.
+
+    Video 1 (``vid_a``, 3 frames): track 7 (a polygon, null, a box) and track 9 (a box)
+    are corrected to boxes one pixel larger on the right (track 7 on its first frame also
+    at the bottom); video 2 (``vid_b``, 2 frames): track 11 is left as it is.
+    """
+    import cv2
+
+    from mmvmt.engine import corrected_annotations
+
+    box, rle = ytvis.box_mask, ytvis.compressed_rle
+    coarse = ytvis.official()
+    coarse['annotations'].append(dict(
+        id=11, video_id=2, category_id=1, iscrowd=0, height=ytvis.H, width=ytvis.W,
+        segmentations=[rle(box(3, 3, 12, 9))] * 2))
+    corrected = corrected_annotations(coarse, {
+        7: [rle(box(2, 2, 9, 9)), None, rle(box(4, 4, 10, 10))],
+        9: [rle(box(10, 4, 21, 12))] * 3})
+    rng = np.random.default_rng(0)
+    for video in coarse['videos']:
+        for name in video['file_names']:
+            path = tmp_path / 'img' / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), rng.integers(0, 255, (ytvis.H, ytvis.W, 3), np.uint8))
+    (tmp_path / 'ann').mkdir()
+    paths = dict(img=str(tmp_path / 'img'), dir=tmp_path)
+    for name, content in (('coarse', coarse), ('corrected', corrected)):
+        paths[name] = str(tmp_path / 'ann' / f'{name}.json')
+        (tmp_path / 'ann' / f'{name}.json').write_text(json.dumps(content))
+    return paths

@@ -123,5 +123,11 @@ if [ "$DEMO_REFINER_ITERS" -gt 0 ]; then
         --out "$REF_DIR/garden_table.json" 2>&1 | grep -v -e '^\[' -e 'mmengine - ' \
         | tee "$WORK_DIR/garden_table.md"
     echo "[demo] table in $WORK_DIR/garden_table.md; rounds and ablations: docs/experiments.md"
+    rm -rf "$REF_DIR/garden_review"
+    "$PY" tools/analysis_tools/review_corrections.py "$GARDEN/annotations/val_coarse.json" \
+        "$REF_DIR/garden_round1.json" --img-root "$GARDEN/val/JPEGImages" \
+        --out "$REF_DIR/garden_review" 2>&1 | tail -n 1
+    echo "[demo] review the correction in a browser: $REF_DIR/garden_review/index.html" \
+        "(docs/review.md; accept / reject, then tools/analysis_tools/apply_review.py)"
 fi
 echo "[demo] all done in $(( $(date +%s) - demo_start )) s"

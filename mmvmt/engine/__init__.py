@@ -11,6 +11,7 @@ from .correction_validation import annotation_boundary_ap, annotations_as_result
 from .epoch_length_hook import EpochLengthHook
 from .rank_sync import PeerProcessError, on_every_process, on_main_process
 from .result_refinement_hook import ResultRefinementHook
+from .reviewed_annotations import apply_review
 from .result_refiner import ResultRefiner, build_refiner
 from .self_correction import SelfCorrection
 from .self_correction_state import SelfCorrectionState
@@ -23,4 +24,4 @@ __all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'correct_video_mas
            'annotations_as_results', 'ap_saturated', 'PeerProcessError', 'on_every_process',
            'on_main_process', 'ResultRefinementHook', 'ResultRefiner', 'build_refiner',
            'SelfCorrection', 'SelfCorrectionState', 'correct_sharded', 'VISVisualizationHook',
-           'EpochLengthHook']
+           'EpochLengthHook', 'apply_review']
