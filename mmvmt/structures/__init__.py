@@ -8,7 +8,8 @@ offline evaluation starts fast. Bad input raises :class:`YTVISFormatError` namin
 the entry and what was expected.
 """
 from .bdd100k_mots import BDD100K_MOTS_CLASSES, bdd100k_mots_config, load_bdd100k_mots_frames
-from .boundary import boundary_width, mask_boundary, rle_mask_boundary
+from .boundary import (boundary_width, frames_boundary_counts, mask_boundary,
+                       rle_boundary_counts)
 from .cocovid import ytvis_to_cocovid
 from .format_error import YTVISFormatError
 from .frame_names import check_file_names, file_name_problem
@@ -27,9 +28,10 @@ __all__ = [
     'YTVISAnnotations', 'YTVISFormatError', 'YTVISResult', 'YTVISTrack', 'YTVISVideo',
     'bdd100k_mots_config', 'boundary_width', 'check_file_names', 'check_segmentation',
     'crop_runs', 'decode_rle_crop', 'encode_frames', 'encode_mask', 'encode_masks',
-    'file_name_problem', 'fill_runs', 'finite_float', 'frames_to_masks', 'frames_to_rles',
-    'frames_to_tracks', 'is_number', 'load_bdd100k_mots_frames', 'load_json', 'mask_boundary',
-    'parse_rle_counts', 'read_ytvis_annotations', 'read_ytvis_results', 'rle_mask_boundary',
+    'file_name_problem', 'fill_runs', 'finite_float', 'frames_boundary_counts',
+    'frames_to_masks', 'frames_to_rles', 'frames_to_tracks', 'is_number',
+    'load_bdd100k_mots_frames', 'load_json', 'mask_boundary', 'parse_rle_counts',
+    'read_ytvis_annotations', 'read_ytvis_results', 'rle_boundary_counts',
     'segmentation_to_rle', 'to_json_rle', 'track_areas_and_boxes', 'track_results',
     'ytvis_to_cocovid'
 ]

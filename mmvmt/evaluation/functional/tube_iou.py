@@ -6,18 +6,19 @@ G is sum_t |D_t & G_t| / sum_t |D_t | G_t|: a frame null on one side adds only t
 side's area to the union; a union of 0 gives 0. The boundary version replaces every mask by
 its boundary band (``mmvmt.structures.boundary``).
 
-Cost: mask intersections come from pycocotools' run-length IoU, one call per frame for all
-pairs. Boundary bands are computed once per track and frame, on the mask's bounding box only,
-and intersected pair by pair over the overlap of two boxes.
+Cost: intersections come from pycocotools' run-length IoU, one call per frame for all
+pairs. A boundary band is computed once per track and frame, from the mask's runs
+(``rle_boundary_counts``: no dense mask, work bounded by the RLE's length and the frame's
+width), and encoded as an RLE itself, so the boundary IoU is the tube IoU of the bands.
 
 Shape shorthand: D result tracks, G GT tracks, T frames.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from mmvmt.structures import RLE, parse_rle_counts, rle_mask_boundary
+from mmvmt.structures import RLE, frames_boundary_counts, parse_rle_counts
 
 Track = Sequence[Optional[RLE]]
 """Per-frame compressed RLEs of one object, None where it is absent."""
@@ -25,9 +26,8 @@ Track = Sequence[Optional[RLE]]
 Runs = Sequence[Optional[np.ndarray]]
 """Per-frame run lengths of a track (``parse_rle_counts``), None where it is absent."""
 
-_Band = Tuple[np.ndarray, int, int, int, int]
-"""A boundary band cropped to its mask's box: (band, x0, y0, x1, y1)."""
-
+BLOCK_PIXELS = 2 ** 28
+"""Most pixels of one strip of boundary bands: pycocotools counts runs in 32 bits."""
 
 def track_areas(tracks: Sequence[Track]) -> np.ndarray:
     """Per-frame mask areas of tracks, 0 on null frames.
@@ -42,8 +42,11 @@ def track_areas(tracks: Sequence[Track]) -> np.ndarray:
     areas = np.zeros((len(tracks), num_frames), dtype=np.int64)
     for n, track in enumerate(tracks):
         present = [t for t, rle in enumerate(track) if rle is not None]
-        if present:
-            areas[n, present] = mask_utils.area([track[t] for t in present])
+        # pycocotools' area() (2.0.11) fails under numpy 2 on 256 or more RLEs at once (it
+        # puts their number in a uint8 array): at most 255 per call.
+        for chunk in range(0, len(present), 255):
+            frames = present[chunk:chunk + 255]
+            areas[n, frames] = mask_utils.area([track[t] for t in frames])
     return areas
 
 
@@ -104,18 +107,15 @@ def tube_boundary_iou(dt_tracks: Sequence[Track],
         dt_runs = [_parse_track(track) for track in dt_tracks]
     if gt_runs is None:
         gt_runs = [_parse_track(track) for track in gt_tracks]
-    dt_bands = [_track_bands(track, runs, width) if need else None
+    # A track in no pair gets no bands (all null): its IoUs are computed as 0, then dropped.
+    blocks = range(0, num_frames, _frames_per_block(dt_tracks, gt_tracks))
+    absent = [None] * len(blocks)
+    dt_bands = [_track_bands(track, runs, width, blocks) if need else absent
                 for track, runs, need in zip(dt_tracks, dt_runs, pairs.any(1))]
-    gt_bands = [_track_bands(track, runs, width) if need else None
+    gt_bands = [_track_bands(track, runs, width, blocks) if need else absent
                 for track, runs, need in zip(gt_tracks, gt_runs, pairs.any(0))]
-    dt_band_areas = [_band_area(bands) if bands is not None else 0 for bands in dt_bands]
-    gt_band_areas = [_band_area(bands) if bands is not None else 0 for bands in gt_bands]
-    ious = np.full(pairs.shape, np.nan)
-    for d, g in zip(*np.nonzero(pairs)):
-        inter = sum(_band_intersection(dt_bands[d][t], gt_bands[g][t])
-                    for t in range(num_frames))
-        union = dt_band_areas[d] + gt_band_areas[g] - inter
-        ious[d, g] = inter / union if union > 0 else 0.0
+    ious = tube_mask_iou(dt_bands, gt_bands)
+    ious[~pairs] = np.nan
     return ious
 
 
@@ -123,28 +123,27 @@ def _parse_track(track: Track) -> Runs:
     return [None if rle is None else parse_rle_counts(rle['counts']) for rle in track]
 
 
-def _track_bands(track: Track, runs: Runs, width: int) -> List[Optional[_Band]]:
-    bands: List[Optional[_Band]] = []
-    for rle, counts in zip(track, runs):
-        band = None if rle is None else rle_mask_boundary(counts, *rle['size'], width)
-        bands.append(None if band is None else (band[0], *band[1]))
-    return bands
+def _frames_per_block(*tracks: Sequence[Track]) -> int:
+    """Frames per strip of bands: as many as keep a strip within :data:`BLOCK_PIXELS`."""
+    size = next((rle['size'] for group in tracks for track in group for rle in track
+                 if rle is not None), None)
+    return 1 if size is None else max(1, BLOCK_PIXELS // (size[0] * (size[1] + 1)))
 
 
-def _band_area(bands: List[Optional[_Band]]) -> int:
-    return sum(int(np.count_nonzero(b[0])) for b in bands if b is not None)
-
-
-def _band_intersection(a: Optional[_Band], b: Optional[_Band]) -> int:
-    if a is None or b is None:
-        return 0
-    x0, y0 = max(a[1], b[1]), max(a[2], b[2])
-    x1, y1 = min(a[3], b[3]), min(a[4], b[4])
-    if x0 >= x1 or y0 >= y1:
-        return 0
-    crop_a = a[0][y0 - a[2]:y1 - a[2], x0 - a[1]:x1 - a[1]]
-    crop_b = b[0][y0 - b[2]:y1 - b[2], x0 - b[1]:x1 - b[1]]
-    return int(np.count_nonzero(crop_a & crop_b))
+def _track_bands(track: Track, runs: Runs, width: int, blocks: range) -> Track:
+    """The boundary bands of a track, one compressed RLE per block of frames: the band of
+    the frames side by side (``frames_boundary_counts``). A sum over frames of band areas
+    or intersections is the same sum over these strips."""
+    size = next((rle['size'] for rle in track if rle is not None), None)
+    if size is None:
+        return [None] * len(blocks)
+    height, frame_width = size
+    strips = []
+    for start in blocks:
+        frames = runs[start:start + blocks.step]
+        strips.append(dict(size=[height, len(frames) * (frame_width + 1) - 1],
+                           counts=frames_boundary_counts(frames, height, frame_width, width)))
+    return mask_utils.frPyObjects(strips, *strips[0]['size'])
 
 
 def _num_frames(dt_tracks: Sequence[Track], gt_tracks: Sequence[Track]) -> int:
