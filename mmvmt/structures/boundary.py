@@ -9,11 +9,12 @@ zero: d 3x3 erosions reach exactly the pixels within Chebyshev distance d, and t
 padding makes every pixel within d of the image border erode, which is what a zero border
 does. The tests check the equivalence against the released recipe, borders included.
 
-:func:`mask_boundary` erodes a dense mask with OpenCV. :func:`rle_boundary_counts` computes
-the band of an RLE mask from its runs alone, so that its cost follows the length of the RLE
-and the number of image columns, never H x W (a full 4096 x 4096 frame is a 10-byte RLE);
-:func:`frames_boundary_counts` does it for many frames in one go. The square erosion is
-separable:
+:func:`mask_boundary` erodes a dense mask with OpenCV. :func:`rle_boundary_counts` and
+:func:`frames_boundary_counts` (many frames in one go) give the band of RLE masks as an RLE,
+with work bounded by the RLEs' length and the frames' width, never by H x W (a full
+4096 x 4096 frame is a 10-byte RLE): a mask whose bounding box is small for its number of
+runs is eroded densely on the box (OpenCV, fast per pixel), any other from its runs alone.
+The run-based erosion uses that the square erosion is separable:
 
 1. along a column, each run of 1s shrinks by d at both ends (the rows beyond the image are
    0), and disappears when it has no more than 2d pixels: the *vertical* erosion V;
@@ -35,6 +36,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from .rle import crop_runs, fill_runs
 
 
 def boundary_width(height: int, width: int, ratio: float = 0.02) -> int:
@@ -86,7 +89,7 @@ def rle_boundary_counts(counts: np.ndarray, height: int, frame_width: int,
         (starting with 0s, summing to H * W): the band equals
         ``mask_boundary(mask, width)``.
     """
-    return _band_counts(counts, height, frame_width, width)
+    return frames_boundary_counts([counts], height, frame_width, width)
 
 
 def frames_boundary_counts(frames: Sequence[Optional[np.ndarray]], height: int,
@@ -115,26 +118,87 @@ def frames_boundary_counts(frames: Sequence[Optional[np.ndarray]], height: int,
     # runs on over the empty column; a zero-length run of 1s leads to the next frame's 0s.
     after_zeros, after_ones = np.array([0, gap, 0]), np.array([gap, 0])
     parts: List[np.ndarray] = []
-    for counts in frames:
+    edges: List[np.ndarray] = []
+    for t, counts in enumerate(frames):
+        if counts is not None and _box_is_cheaper(counts, height, width):
+            offset = t * (frame_width + 1) * height
+            edges.append(_box_band_edges(counts, height, frame_width, width) + offset)
+            counts = None
         counts = empty if counts is None else counts
         parts += [counts, after_ones if counts.size % 2 == 0 else after_zeros]
     if not parts:
         return np.zeros(0, dtype=np.int64)
-    strip = np.concatenate(parts[:-1])
-    return _band_counts(strip, height, len(frames) * (frame_width + 1) - 1, width)
+    strip_width = len(frames) * (frame_width + 1) - 1
+    edges.append(_band_edges(np.concatenate(parts[:-1]), height, strip_width, width))
+    return _counts_from_edges(edges, height * strip_width)
 
 
-def _band_counts(counts: np.ndarray, height: int, frame_width: int,
-                 width: int) -> np.ndarray:
+#: The band of a mask is eroded densely on its bounding box when the box has fewer pixels
+#: than this many times (runs x (2d + 1)), the most events the run-based erosion may sort:
+#: a pixel costs OpenCV far less than an event costs the sort. Either way the band is the
+#: same; the choice bounds the work by the RLE's length (and the frames' width).
+BOX_PIXELS_PER_EVENT = 16
+
+
+def _box_is_cheaper(counts: np.ndarray, height: int, width: int) -> bool:
+    num_runs = counts.size // 2
+    if num_runs == 0:
+        return False
+    first = counts[0]
+    end = counts.sum() - (counts[-1] if counts.size % 2 else 0)
+    box_columns = (end - 1) // height - first // height + 1
+    return box_columns * height < BOX_PIXELS_PER_EVENT * num_runs * (2 * width + 1)
+
+
+def _box_band_edges(counts: np.ndarray, height: int, frame_width: int,
+                    width: int) -> np.ndarray:
+    """Where the band's runs start and end (column-major pixel indices, ascending), by a
+    dense erosion of the mask's bounding box: with the outside counted as zero, the band of
+    a crop that holds the whole mask is the crop of the band."""
+    runs = crop_runs(counts, height, frame_width)
+    if runs is None:
+        return np.zeros(0, dtype=np.int64)
+    starts, ends, (x0, y0, x1, y1) = runs
+    crop_h, crop_w = y1 - y0, x1 - x0
+    # Column-major runs fill crop.T (one row per image column); the square erosion does not
+    # mind the transposition.
+    mask_t = fill_runs(starts, ends, crop_h * crop_w).reshape(crop_w, crop_h)
+    padded = np.zeros((crop_w, crop_h + 2), dtype=np.int8)  # a 0 before and after a column
+    padded[:, 1:-1] = mask_boundary(mask_t, width)
+    flat = padded.ravel()
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    column, row = np.divmod(change, crop_h + 2)
+    return (x0 + column) * height + y0 + row - 1
+
+
+def _band_edges(counts: np.ndarray, height: int, frame_width: int,
+                width: int) -> np.ndarray:
+    """Where the band's runs start and end, by the run-based erosion (ascending)."""
     starts, ends = _runs_of_ones(counts)
     eroded_starts, eroded_ends = _eroded_runs(starts, ends, height, frame_width, width)
     # Exclusive or: sorted, the run ends of both are where the band's runs change (a
     # repeated end, if any, is a zero-length run, which is the same). Each of the four is
     # made of a few ascending stretches, which the stable sort (timsort) merges.
-    edges = np.concatenate([[0], starts, ends, eroded_starts, eroded_ends,
-                            [height * frame_width]])
+    edges = np.concatenate([starts, ends, eroded_starts, eroded_ends])
     edges.sort(kind='stable')
-    return np.diff(edges)
+    return edges
+
+
+def _counts_from_edges(edges: List[np.ndarray], size: int) -> np.ndarray:
+    """Run lengths of a mask of ``size`` pixels whose value flips at each of ``edges``.
+
+    An index given twice flips twice, so it is dropped: pycocotools' run-length IoU may stop
+    early on a zero-length run inside the counts (the two cursors meet a 0 together).
+    """
+    edges = np.concatenate([np.zeros(0, np.int64), *edges])
+    edges.sort(kind='stable')
+    repeated = edges[1:] == edges[:-1]
+    if repeated.any():
+        first = np.flatnonzero(np.concatenate([[True], ~repeated]))
+        repeats = np.diff(np.append(first, edges.size))
+        edges = edges[first[repeats % 2 == 1]]
+    counts = np.diff(np.concatenate([[0], edges, [size]]))
+    return counts[:-1] if counts.size > 1 and counts[-1] == 0 else counts
 
 
 def _runs_of_ones(counts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

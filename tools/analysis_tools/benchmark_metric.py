@@ -14,7 +14,7 @@ a fresh process so that memory is measured cleanly:
 and prints seconds (the whole process's wall time; the evaluation's wall time, total and per
 video; CPU seconds of the process and its workers -- the evaluation's, for ``eval_vis`` the
 whole process's -- which stay meaningful on a machine shared with other jobs), peak resident memory of the main process and of the largest worker, the
-speed ratios, and whether all 24 summary numbers agree.
+speed ratios, the seconds per MB of input, and whether all 24 summary numbers agree.
 
 Example::
 
@@ -286,6 +286,9 @@ def main(argv=None):
         print(f'{name:<26}{r["process_seconds"]:>10.2f}{r["seconds"]:>8.2f}'
               f'{r["seconds"] / num_videos:>9.3f}{r["cpu_seconds"]:>8.2f}'
               f'{r["peak_rss_mb"]:>13.0f}{worker:>15}{imports:>19}')
+    megabytes = (osp.getsize(gt_file) + osp.getsize(res_file)) / 2 ** 20
+    print(f'input {megabytes:.1f} MB (GT + results); evaluation seconds per MB: '
+          + ', '.join(f'{name} {r["seconds"] / megabytes:.2f}' for name, r in runs.items()))
     cli, fast = list(runs.values())[:2]
     print(f'eval_vis.py whole process: {cli["process_seconds"]:.2f} s, of which the '
           f'evaluation {cli["seconds"]:.2f} s')

@@ -7,13 +7,15 @@ side's area to the union; a union of 0 gives 0. The boundary version replaces ev
 its boundary band (``mmvmt.structures.boundary``).
 
 Cost: intersections come from pycocotools' run-length IoU, one call per frame for all
-pairs. A boundary band is computed once per track and frame, from the mask's runs
-(``rle_boundary_counts``: no dense mask, work bounded by the RLE's length and the frame's
-width), and encoded as an RLE itself, so the boundary IoU is the tube IoU of the bands.
+pairs. Boundary bands come from the masks' runs, never from dense masks (work bounded by
+the RLEs' length and the frames' width): for a block of frames of one track at once, laid
+side by side (``frames_boundary_counts``), and encoded as one RLE, so that the sums over
+frames of the bands' intersections and areas are sums over blocks. Each track's band of a
+frame is computed once per call, and only for tracks in a pair asked for.
 
 Shape shorthand: D result tracks, G GT tracks, T frames.
 """
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -28,6 +30,7 @@ Runs = Sequence[Optional[np.ndarray]]
 
 BLOCK_PIXELS = 2 ** 28
 """Most pixels of one strip of boundary bands: pycocotools counts runs in 32 bits."""
+
 
 def track_areas(tracks: Sequence[Track]) -> np.ndarray:
     """Per-frame mask areas of tracks, 0 on null frames.
@@ -60,6 +63,13 @@ def tube_mask_iou(dt_tracks: Sequence[Track], gt_tracks: Sequence[Track]) -> np.
     Returns:
         np.ndarray: IoU (D, G), float64.
     """
+    inter, dt_area, gt_area = _tube_sums(dt_tracks, gt_tracks)
+    return _ratio(inter, dt_area[:, None] + gt_area[None, :] - inter)
+
+
+def _tube_sums(dt_tracks: Sequence[Track],
+               gt_tracks: Sequence[Track]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """sum_t |D_t & G_t| (D, G), sum_t |D_t| (D,) and sum_t |G_t| (G,), all int64."""
     num_frames = _num_frames(dt_tracks, gt_tracks)
     dt_areas, gt_areas = track_areas(dt_tracks), track_areas(gt_tracks)
     inter = np.zeros((len(dt_tracks), len(gt_tracks)), dtype=np.int64)
@@ -75,8 +85,7 @@ def tube_mask_iou(dt_tracks: Sequence[Track], gt_tracks: Sequence[Track]) -> np.
         # exact to far below 0.5 for any frame size, so rounding restores it.
         sums = dt_areas[d_idx, t][:, None] + gt_areas[g_idx, t][None, :]
         inter[np.ix_(d_idx, g_idx)] += np.rint(ious * sums / (1.0 + ious)).astype(np.int64)
-    union = dt_areas.sum(1)[:, None] + gt_areas.sum(1)[None, :] - inter
-    return _ratio(inter, union)
+    return inter, dt_areas.sum(1), gt_areas.sum(1)
 
 
 def tube_boundary_iou(dt_tracks: Sequence[Track],
@@ -107,14 +116,23 @@ def tube_boundary_iou(dt_tracks: Sequence[Track],
         dt_runs = [_parse_track(track) for track in dt_tracks]
     if gt_runs is None:
         gt_runs = [_parse_track(track) for track in gt_tracks]
-    # A track in no pair gets no bands (all null): its IoUs are computed as 0, then dropped.
-    blocks = range(0, num_frames, _frames_per_block(dt_tracks, gt_tracks))
-    absent = [None] * len(blocks)
-    dt_bands = [_track_bands(track, runs, width, blocks) if need else absent
-                for track, runs, need in zip(dt_tracks, dt_runs, pairs.any(1))]
-    gt_bands = [_track_bands(track, runs, width, blocks) if need else absent
-                for track, runs, need in zip(gt_tracks, gt_runs, pairs.any(0))]
-    ious = tube_mask_iou(dt_bands, gt_bands)
+    # Block by block (memory holds one block's bands); a track in no pair gets no bands
+    # (all null): its IoUs are computed as 0, then dropped.
+    dt_need, gt_need = pairs.any(1), pairs.any(0)
+    inter = np.zeros(pairs.shape, dtype=np.int64)
+    dt_area, gt_area = np.zeros(pairs.shape[0], np.int64), np.zeros(pairs.shape[1], np.int64)
+    step = _frames_per_block(dt_tracks, gt_tracks)
+    for start in range(0, num_frames, step):
+        frames = slice(start, start + step)
+        dt_bands = [[_block_band(track[frames], runs[frames], width)] if need else [None]
+                    for track, runs, need in zip(dt_tracks, dt_runs, dt_need)]
+        gt_bands = [[_block_band(track[frames], runs[frames], width)] if need else [None]
+                    for track, runs, need in zip(gt_tracks, gt_runs, gt_need)]
+        sums = _tube_sums(dt_bands, gt_bands)
+        inter += sums[0]
+        dt_area += sums[1]
+        gt_area += sums[2]
+    ious = _ratio(inter, dt_area[:, None] + gt_area[None, :] - inter)
     ious[~pairs] = np.nan
     return ious
 
@@ -130,20 +148,18 @@ def _frames_per_block(*tracks: Sequence[Track]) -> int:
     return 1 if size is None else max(1, BLOCK_PIXELS // (size[0] * (size[1] + 1)))
 
 
-def _track_bands(track: Track, runs: Runs, width: int, blocks: range) -> Track:
-    """The boundary bands of a track, one compressed RLE per block of frames: the band of
-    the frames side by side (``frames_boundary_counts``). A sum over frames of band areas
+def _block_band(track: Track, runs: Runs, width: int) -> Optional[RLE]:
+    """The boundary bands of a block of frames, side by side (``frames_boundary_counts``),
+    as one compressed RLE; None where all frames are null. A sum over frames of band areas
     or intersections is the same sum over these strips."""
     size = next((rle['size'] for rle in track if rle is not None), None)
     if size is None:
-        return [None] * len(blocks)
+        return None
     height, frame_width = size
-    strips = []
-    for start in blocks:
-        frames = runs[start:start + blocks.step]
-        strips.append(dict(size=[height, len(frames) * (frame_width + 1) - 1],
-                           counts=frames_boundary_counts(frames, height, frame_width, width)))
-    return mask_utils.frPyObjects(strips, *strips[0]['size'])
+    strip = [height, len(runs) * (frame_width + 1) - 1]
+    return mask_utils.frPyObjects(
+        dict(size=strip, counts=frames_boundary_counts(runs, height, frame_width, width)),
+        *strip)
 
 
 def _num_frames(dt_tracks: Sequence[Track], gt_tracks: Sequence[Track]) -> int:
