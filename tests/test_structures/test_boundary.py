@@ -134,8 +134,8 @@ def test_rle_boundary_equals_the_released_cv2_recipe(monkeypatch, seed, path):
     # dense cv2 erosions, on random sizes (1-pixel images included) and hostile masks,
     # for small bands, the benchmark's band and bands wider than the mask.
     from mmvmt.structures import boundary
-    factor = {'runs': 0, 'box': 10 ** 12, 'cheaper': boundary.BOX_PIXELS_PER_EVENT}[path]
-    monkeypatch.setattr(boundary, 'BOX_PIXELS_PER_EVENT', factor)
+    cost = {'runs': 0, 'box': 10 ** 12, 'cheaper': boundary.NS_PER_EVENT}[path]
+    monkeypatch.setattr(boundary, 'NS_PER_EVENT', cost)
     rng = np.random.default_rng(seed)
     sizes = [(1, 1), (1, 9), (9, 1), (2, 2)] + [tuple(rng.integers(1, 60, 2)) for _ in range(4)]
     for h, w in sizes:
@@ -169,9 +169,13 @@ def test_rle_boundary_with_zero_length_runs():
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize('max_events', [1, 10 ** 9])
 @pytest.mark.parametrize('seed', range(6))
-def test_frames_boundary_counts_is_each_frame_side_by_side(seed):
-    # Frames of both kinds (eroded on the runs or on the box) side by side in one strip.
+def test_frames_boundary_counts_is_each_frame_side_by_side(monkeypatch, seed, max_events):
+    # Frames of both kinds (eroded on the runs or on the box) side by side in one strip,
+    # the run-based ones one by one or all together.
+    from mmvmt.structures import boundary
+    monkeypatch.setattr(boundary, 'MAX_EVENTS', max_events)
     rng = np.random.default_rng(seed)
     h, w = (int(v) for v in rng.integers(1, 40, 2))
     masks = list(hostile_masks(rng, h, w)) + [None]
