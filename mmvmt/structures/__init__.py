@@ -9,7 +9,8 @@ offline evaluation starts fast. Bad input raises :class:`YTVISFormatError` namin
 the entry and what was expected.
 """
 from .bdd100k_mots import BDD100K_MOTS_CLASSES, bdd100k_mots_config, load_bdd100k_mots_frames
-from .boundary import boundary_width, mask_boundary, rle_mask_boundary
+from .boundary import (boundary_width, frames_boundary_counts, mask_boundary,
+                       rle_boundary_counts)
 from .cocovid import ytvis_to_cocovid
 from .format_error import YTVISFormatError
 from .frame_names import check_file_names, file_name_problem
@@ -32,10 +33,10 @@ __all__ = [
     'YTVISVideo', 'bdd100k_mots_config', 'boundary_width', 'check_file_names',
     'check_same_tracks', 'check_segmentation', 'crop_runs', 'decode_rle_crop', 'encode_frames',
     'encode_mask', 'encode_masks', 'file_name_problem', 'fill_runs', 'finite_float',
-    'frames_to_masks', 'frames_to_rles', 'frames_to_tracks', 'is_number',
-    'load_bdd100k_mots_frames', 'load_json', 'mask_boundary', 'merge_reviewed',
+    'frames_boundary_counts', 'frames_to_masks', 'frames_to_rles', 'frames_to_tracks',
+    'is_number', 'load_bdd100k_mots_frames', 'load_json', 'mask_boundary', 'merge_reviewed',
     'parse_rle_counts', 'png_masks_to_ytvis', 'read_decisions', 'read_label_png',
-    'read_ytvis_annotations', 'read_ytvis_results', 'rle_mask_boundary', 'segmentation_to_rle',
-    'to_json_rle', 'track_areas_and_boxes', 'track_lengths', 'track_results', 'ytvis_to_cocovid',
-    'ytvis_to_png_masks'
+    'read_ytvis_annotations', 'read_ytvis_results', 'rle_boundary_counts',
+    'segmentation_to_rle', 'to_json_rle', 'track_areas_and_boxes', 'track_lengths',
+    'track_results', 'ytvis_to_cocovid', 'ytvis_to_png_masks'
 ]

@@ -64,7 +64,7 @@ def test_test_outputs_and_one_summary(trained, toy_root, tmp_path):
     assert 'Failed to search registry' not in log and 'WARNING' not in log, log
     assert log.count('+test metrics') == 1
     assert "Tube-Boundary AP (AP^B) of coarse masks (VMT's base detector)" in log
-    assert 'Tube-Boundary AP (AP^B) of predicted masks (VMT: refined)' in log
+    assert 'Tube-Boundary AP (AP^B) of refined masks (the frames also hold coarse ones)' in log
     assert '| coarse_tube_ap boundary | pred_track_instances_coarse |' in log
 
     results = mmengine.load(str(tmp_path / 'preds.json'))

@@ -14,7 +14,7 @@ a fresh process so that memory is measured cleanly:
 and prints seconds (the whole process's wall time; the evaluation's wall time, total and per
 video; CPU seconds of the process and its workers -- the evaluation's, for ``eval_vis`` the
 whole process's -- which stay meaningful on a machine shared with other jobs), peak resident memory of the main process and of the largest worker, the
-speed ratios, and whether all 24 summary numbers agree.
+speed ratios, the seconds per MB of input, and whether all 24 summary numbers agree.
 
 Example::
 
@@ -38,13 +38,15 @@ import numpy as np
 import pycocotools.mask as mask_utils
 
 from mmvmt.structures import encode_mask
+from mmvmt.utils.output_paths import OutputPathError, check_output_path
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PLAIN = osp.join(REPO, 'tests', 'test_evaluation')
 EVAL_VIS = osp.join(REPO, 'tools', 'analysis_tools', 'eval_vis.py')
+GENERATED = ('gt.json', 'results.json')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Benchmark the Tube-Boundary AP evaluator')
     parser.add_argument('--gt', help='GT file to use instead of generated data')
     parser.add_argument('--results', help='results file to use instead of generated data')
@@ -60,7 +62,26 @@ def parse_args():
                         help='processes of the fast evaluator (default: all cores)')
     parser.add_argument('--skip-plain', action='store_true', help='time the fast one only')
     parser.add_argument('--run', choices=['fast', 'plain'], help=argparse.SUPPRESS)
-    return parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.run:
+        return args
+    if (args.gt is None) != (args.results is None):
+        parser.error('give both --gt and --results, or neither (to generate the data)')
+    if args.out_dir and not args.gt:
+        # Checked before the data are generated; a file already there may be anyone's
+        # ground truth, so it is never replaced.
+        try:
+            check_output_path(args.out_dir, is_dir=True, option='--out-dir')
+            for name in GENERATED:
+                path = osp.join(args.out_dir, name)
+                check_output_path(path, option='--out-dir')
+                if osp.lexists(path):
+                    raise OutputPathError(f'--out-dir {args.out_dir}: {path} exists; the '
+                                          'benchmark never overwrites a file (choose a new '
+                                          'or empty folder)')
+        except OutputPathError as e:
+            parser.error(str(e))
+    return args
 
 
 def blob_polygon(rng, radius, num=24):
@@ -227,8 +248,8 @@ def launch_eval_vis(gt_file, res_file, nproc):
                 peak_rss_mb=rss, worker_peak_rss_mb=0, import_rss_mb=None, stats=stats)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     if args.run:
         run_one(args.run, args.gt, args.results, args.nproc)
         return
@@ -238,7 +259,7 @@ def main():
     else:
         out_dir = args.out_dir or (tmp := tempfile.TemporaryDirectory()).name
         os.makedirs(out_dir, exist_ok=True)
-        gt_file, res_file = osp.join(out_dir, 'gt.json'), osp.join(out_dir, 'results.json')
+        gt_file, res_file = (osp.join(out_dir, name) for name in GENERATED)
         start = time.perf_counter()
         gt, results = generate(args)
         for path, obj in ((gt_file, gt), (res_file, results)):
@@ -265,6 +286,9 @@ def main():
         print(f'{name:<26}{r["process_seconds"]:>10.2f}{r["seconds"]:>8.2f}'
               f'{r["seconds"] / num_videos:>9.3f}{r["cpu_seconds"]:>8.2f}'
               f'{r["peak_rss_mb"]:>13.0f}{worker:>15}{imports:>19}')
+    megabytes = (osp.getsize(gt_file) + osp.getsize(res_file)) / 2 ** 20
+    print(f'input {megabytes:.1f} MB (GT + results); evaluation seconds per MB: '
+          + ', '.join(f'{name} {r["seconds"] / megabytes:.2f}' for name, r in runs.items()))
     cli, fast = list(runs.values())[:2]
     print(f'eval_vis.py whole process: {cli["process_seconds"]:.2f} s, of which the '
           f'evaluation {cli["seconds"]:.2f} s')

@@ -6,18 +6,21 @@ G is sum_t |D_t & G_t| / sum_t |D_t | G_t|: a frame null on one side adds only t
 side's area to the union; a union of 0 gives 0. The boundary version replaces every mask by
 its boundary band (``mmvmt.structures.boundary``).
 
-Cost: mask intersections come from pycocotools' run-length IoU, one call per frame for all
-pairs. Boundary bands are computed once per track and frame, on the mask's bounding box only,
-and intersected pair by pair over the overlap of two boxes.
+Cost: intersections come from pycocotools' run-length IoU, one call per frame for all
+pairs. Boundary bands come from the masks' runs, never from dense masks (work bounded by
+the RLEs' length and the frames' width): for a block of frames of one track at once, laid
+side by side (``frames_boundary_counts``), and encoded as one RLE, so that the sums over
+frames of the bands' intersections and areas are sums over blocks. Each track's band of a
+frame is computed once per call, and only for tracks in a pair asked for.
 
 Shape shorthand: D result tracks, G GT tracks, T frames.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from mmvmt.structures import RLE, parse_rle_counts, rle_mask_boundary
+from mmvmt.structures import RLE, frames_boundary_counts, parse_rle_counts
 
 Track = Sequence[Optional[RLE]]
 """Per-frame compressed RLEs of one object, None where it is absent."""
@@ -25,8 +28,8 @@ Track = Sequence[Optional[RLE]]
 Runs = Sequence[Optional[np.ndarray]]
 """Per-frame run lengths of a track (``parse_rle_counts``), None where it is absent."""
 
-_Band = Tuple[np.ndarray, int, int, int, int]
-"""A boundary band cropped to its mask's box: (band, x0, y0, x1, y1)."""
+BLOCK_PIXELS = 2 ** 28
+"""Most pixels of one strip of boundary bands: pycocotools counts runs in 32 bits."""
 
 
 def track_areas(tracks: Sequence[Track]) -> np.ndarray:
@@ -42,8 +45,11 @@ def track_areas(tracks: Sequence[Track]) -> np.ndarray:
     areas = np.zeros((len(tracks), num_frames), dtype=np.int64)
     for n, track in enumerate(tracks):
         present = [t for t, rle in enumerate(track) if rle is not None]
-        if present:
-            areas[n, present] = mask_utils.area([track[t] for t in present])
+        # pycocotools' area() (2.0.11) fails under numpy 2 on 256 or more RLEs at once (it
+        # puts their number in a uint8 array): at most 255 per call.
+        for chunk in range(0, len(present), 255):
+            frames = present[chunk:chunk + 255]
+            areas[n, frames] = mask_utils.area([track[t] for t in frames])
     return areas
 
 
@@ -57,6 +63,13 @@ def tube_mask_iou(dt_tracks: Sequence[Track], gt_tracks: Sequence[Track]) -> np.
     Returns:
         np.ndarray: IoU (D, G), float64.
     """
+    inter, dt_area, gt_area = _tube_sums(dt_tracks, gt_tracks)
+    return _ratio(inter, dt_area[:, None] + gt_area[None, :] - inter)
+
+
+def _tube_sums(dt_tracks: Sequence[Track],
+               gt_tracks: Sequence[Track]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """sum_t |D_t & G_t| (D, G), sum_t |D_t| (D,) and sum_t |G_t| (G,), all int64."""
     num_frames = _num_frames(dt_tracks, gt_tracks)
     dt_areas, gt_areas = track_areas(dt_tracks), track_areas(gt_tracks)
     inter = np.zeros((len(dt_tracks), len(gt_tracks)), dtype=np.int64)
@@ -72,8 +85,7 @@ def tube_mask_iou(dt_tracks: Sequence[Track], gt_tracks: Sequence[Track]) -> np.
         # exact to far below 0.5 for any frame size, so rounding restores it.
         sums = dt_areas[d_idx, t][:, None] + gt_areas[g_idx, t][None, :]
         inter[np.ix_(d_idx, g_idx)] += np.rint(ious * sums / (1.0 + ious)).astype(np.int64)
-    union = dt_areas.sum(1)[:, None] + gt_areas.sum(1)[None, :] - inter
-    return _ratio(inter, union)
+    return inter, dt_areas.sum(1), gt_areas.sum(1)
 
 
 def tube_boundary_iou(dt_tracks: Sequence[Track],
@@ -104,18 +116,24 @@ def tube_boundary_iou(dt_tracks: Sequence[Track],
         dt_runs = [_parse_track(track) for track in dt_tracks]
     if gt_runs is None:
         gt_runs = [_parse_track(track) for track in gt_tracks]
-    dt_bands = [_track_bands(track, runs, width) if need else None
-                for track, runs, need in zip(dt_tracks, dt_runs, pairs.any(1))]
-    gt_bands = [_track_bands(track, runs, width) if need else None
-                for track, runs, need in zip(gt_tracks, gt_runs, pairs.any(0))]
-    dt_band_areas = [_band_area(bands) if bands is not None else 0 for bands in dt_bands]
-    gt_band_areas = [_band_area(bands) if bands is not None else 0 for bands in gt_bands]
-    ious = np.full(pairs.shape, np.nan)
-    for d, g in zip(*np.nonzero(pairs)):
-        inter = sum(_band_intersection(dt_bands[d][t], gt_bands[g][t])
-                    for t in range(num_frames))
-        union = dt_band_areas[d] + gt_band_areas[g] - inter
-        ious[d, g] = inter / union if union > 0 else 0.0
+    # Block by block (memory holds one block's bands); a track in no pair gets no bands
+    # (all null): its IoUs are computed as 0, then dropped.
+    dt_need, gt_need = pairs.any(1), pairs.any(0)
+    inter = np.zeros(pairs.shape, dtype=np.int64)
+    dt_area, gt_area = np.zeros(pairs.shape[0], np.int64), np.zeros(pairs.shape[1], np.int64)
+    step = _frames_per_block(dt_tracks, gt_tracks)
+    for start in range(0, num_frames, step):
+        frames = slice(start, start + step)
+        dt_bands = [[_block_band(track[frames], runs[frames], width)] if need else [None]
+                    for track, runs, need in zip(dt_tracks, dt_runs, dt_need)]
+        gt_bands = [[_block_band(track[frames], runs[frames], width)] if need else [None]
+                    for track, runs, need in zip(gt_tracks, gt_runs, gt_need)]
+        sums = _tube_sums(dt_bands, gt_bands)
+        inter += sums[0]
+        dt_area += sums[1]
+        gt_area += sums[2]
+    ious = _ratio(inter, dt_area[:, None] + gt_area[None, :] - inter)
+    ious[~pairs] = np.nan
     return ious
 
 
@@ -123,28 +141,25 @@ def _parse_track(track: Track) -> Runs:
     return [None if rle is None else parse_rle_counts(rle['counts']) for rle in track]
 
 
-def _track_bands(track: Track, runs: Runs, width: int) -> List[Optional[_Band]]:
-    bands: List[Optional[_Band]] = []
-    for rle, counts in zip(track, runs):
-        band = None if rle is None else rle_mask_boundary(counts, *rle['size'], width)
-        bands.append(None if band is None else (band[0], *band[1]))
-    return bands
+def _frames_per_block(*tracks: Sequence[Track]) -> int:
+    """Frames per strip of bands: as many as keep a strip within :data:`BLOCK_PIXELS`."""
+    size = next((rle['size'] for group in tracks for track in group for rle in track
+                 if rle is not None), None)
+    return 1 if size is None else max(1, BLOCK_PIXELS // (size[0] * (size[1] + 1)))
 
 
-def _band_area(bands: List[Optional[_Band]]) -> int:
-    return sum(int(np.count_nonzero(b[0])) for b in bands if b is not None)
-
-
-def _band_intersection(a: Optional[_Band], b: Optional[_Band]) -> int:
-    if a is None or b is None:
-        return 0
-    x0, y0 = max(a[1], b[1]), max(a[2], b[2])
-    x1, y1 = min(a[3], b[3]), min(a[4], b[4])
-    if x0 >= x1 or y0 >= y1:
-        return 0
-    crop_a = a[0][y0 - a[2]:y1 - a[2], x0 - a[1]:x1 - a[1]]
-    crop_b = b[0][y0 - b[2]:y1 - b[2], x0 - b[1]:x1 - b[1]]
-    return int(np.count_nonzero(crop_a & crop_b))
+def _block_band(track: Track, runs: Runs, width: int) -> Optional[RLE]:
+    """The boundary bands of a block of frames, side by side (``frames_boundary_counts``),
+    as one compressed RLE; None where all frames are null. A sum over frames of band areas
+    or intersections is the same sum over these strips."""
+    size = next((rle['size'] for rle in track if rle is not None), None)
+    if size is None:
+        return None
+    height, frame_width = size
+    strip = [height, len(runs) * (frame_width + 1) - 1]
+    return mask_utils.frPyObjects(
+        dict(size=strip, counts=frames_boundary_counts(runs, height, frame_width, width)),
+        *strip)
 
 
 def _num_frames(dt_tracks: Sequence[Track], gt_tracks: Sequence[Track]) -> int:

@@ -34,9 +34,11 @@ from mmvmt.structures import (encode_masks, frames_to_tracks, load_json,
 from ..functional import DEFAULT_MAX_DETS, check_settings, evaluate_tube_ap, format_summary
 
 _TITLES = {'boundary': 'Tube-Boundary AP (AP^B)', 'segm': 'Tube mask AP (AP^M)'}
-# What the masks of a predictions field are, for the table titles.
-_MASK_SOURCES = {'pred_track_instances': 'predicted masks (VMT: refined)',
-                 'pred_track_instances_coarse': "coarse masks (VMT's base detector)",
+# What the masks of a predictions field are, for the table titles: the fields that mmvmt's
+# VideoMaskTransfiner and ResultRefinementHook add; any other field holds the model's masks,
+# which are refined ones when the frames also hold coarse ones (VMT).
+_COARSE_KEY = 'pred_track_instances_coarse'
+_MASK_SOURCES = {_COARSE_KEY: "coarse masks (VMT's base detector)",
                  'pred_track_instances_unrefined': "the model's masks before ResultRefinementHook"}
 
 
@@ -105,6 +107,7 @@ class TubeBoundaryAP(BaseMetric):
         self.pred_key = pred_key
         self.backend_args = backend_args
         self._frames: Dict[Any, Dict[int, dict]] = defaultdict(dict)
+        self._coarse_seen = False
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Encode the frames of a batch; turn every completed video into result tracks.
@@ -145,6 +148,7 @@ class TubeBoundaryAP(BaseMetric):
         broadcast_object_list(metrics)
         self.results.clear()
         self._frames.clear()
+        self._coarse_seen = False
         return metrics[0]
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -195,8 +199,12 @@ class TubeBoundaryAP(BaseMetric):
     def table_title(self, iou_type: str) -> str:
         """The title of a summary table: the AP, the masks it scores and the metric prefix,
         e.g. ``Tube-Boundary AP (AP^B) of coarse masks (VMT's base detector)
-        [pred_track_instances_coarse -> coarse_tube_ap]``."""
-        source = _MASK_SOURCES.get(self.pred_key, 'masks')
+        [pred_track_instances_coarse -> coarse_tube_ap]``; for any model's masks, ``of the
+        model's masks [pred_track_instances -> tube_ap]``."""
+        source = _MASK_SOURCES.get(self.pred_key)
+        if source is None:
+            source = 'refined masks (the frames also hold coarse ones)' if self._coarse_seen \
+                else "the model's masks"
         return (f'{_TITLES[iou_type]} of {source} [{self.pred_key} -> '
                 f'{self.prefix or "no prefix"}]')
 
@@ -205,6 +213,7 @@ class TubeBoundaryAP(BaseMetric):
         get = frame.get if isinstance(frame, dict) else \
             (lambda key, default=None: frame.get(key, default))
         pred = get(self.pred_key)
+        self._coarse_seen |= self.pred_key != _COARSE_KEY and get(_COARSE_KEY) is not None
         if pred is None:
             raise KeyError(f'TubeBoundaryAP needs {self.pred_key} in every frame; video '
                            f'{get("video_id")} frame {get("frame_id")} has none')

@@ -96,3 +96,28 @@ def test_track_areas_and_empty_inputs():
     assert tube_boundary_iou([[rle(m)]], [], 1).shape == (1, 0)
     with pytest.raises(ValueError, match='same number of frames'):
         tube_mask_iou([[rle(m)]], [[rle(m), None]])
+
+
+def test_track_areas_of_more_than_255_frames():
+    # pycocotools' area() fails on 256 RLEs at once under numpy 2; a 300-frame track is
+    # common in long videos.
+    m = np.zeros((3, 3), np.uint8)
+    m[0, :] = 1
+    assert track_areas([[rle(m)] * 300 + [None]]).tolist() == [[3] * 300 + [0]]
+
+
+@pytest.mark.parametrize('block_pixels', [1, 2 * 31 * 42, 10 ** 9])
+def test_boundary_iou_does_not_depend_on_the_strip_blocks(monkeypatch, block_pixels):
+    # The bands of a track are computed for blocks of frames side by side: one frame per
+    # block, two, or all frames in one block give the plain per-frame numbers.
+    from mmvmt.evaluation.functional import tube_iou
+    monkeypatch.setattr(tube_iou, 'BLOCK_PIXELS', block_pixels)
+    rng = np.random.default_rng(3)
+    h, w, t = 31, 41, 5
+    gts = random_tracks(rng, 2, h, w, t)
+    dts = random_tracks(rng, 3, h, w, t, base=gts)
+    band = tube_boundary_iou(dts, gts, boundary_width(h, w))
+    for i, d in enumerate(dts):
+        for j, g in enumerate(gts):
+            assert band[i, j] == pytest.approx(plain_tube_iou(d, g, h, w, True, 0.02),
+                                               abs=1e-12)

@@ -239,3 +239,28 @@ def test_unknown_short_name():
     with pytest.raises(ValueError, match=r"unknown metric name\(s\) \['nope'\]; known: .*"
                        r"'tube_boundary_ap'"):
         build_eval_metrics(['tube_boundary_ap', 'nope'])
+
+
+def test_table_titles_say_what_masks_are_scored():
+    # Issue 21: with mmdet's Mask2Former-VIS the table was titled 'of predicted masks (VMT:
+    # refined)'. Plain model masks are the model's masks; they are called refined only
+    # where the frames also hold VMT's coarse masks.
+    video = fake_videos(num_videos=1)[0]
+    plain = TubeBoundaryAP()
+    plain.process({}, [TrackDataSample(video_data_samples=[frame_sample(video, 0)])])
+    assert plain.table_title('boundary') == \
+        "Tube-Boundary AP (AP^B) of the model's masks [pred_track_instances -> tube_ap]"
+    assert plain.table_title('segm').startswith("Tube mask AP (AP^M) of the model's masks")
+
+    frame = frame_sample(video, 0)
+    frame.pred_track_instances_coarse = frame.pred_track_instances.clone()
+    refined, coarse = TubeBoundaryAP(), TubeBoundaryAP(pred_key='pred_track_instances_coarse',
+                                                       prefix='coarse_tube_ap')
+    for metric in (refined, coarse):
+        metric.process({}, [TrackDataSample(video_data_samples=[frame])])
+    assert refined.table_title('boundary') == (
+        'Tube-Boundary AP (AP^B) of refined masks (the frames also hold coarse ones) '
+        '[pred_track_instances -> tube_ap]')
+    assert coarse.table_title('boundary') == (
+        "Tube-Boundary AP (AP^B) of coarse masks (VMT's base detector) "
+        '[pred_track_instances_coarse -> coarse_tube_ap]')
