@@ -1,3 +1,4 @@
+from . import refine  # noqa: F401 (registers the refine head's strategies)
 from .video_query_head import VideoQueryHead
 from .vmt_refine_head import VMTRefineHead, refined_region
 from .vmt_release_refine_head import VMTReleaseRefineHead
