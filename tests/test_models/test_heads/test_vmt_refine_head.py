@@ -587,3 +587,23 @@ def test_without_fine_prior_the_fine_masks_are_unused():
     assert torch.equal(plain, given)
     with pytest.raises(ValueError, match='fine_masks'):
         head(**inputs, fine_masks=fine[0])
+
+
+def test_state_dict_keys_are_those_of_the_head_before_its_strategies():
+    """The tiny VMT's state_dict keys are the ones recorded before the refine head was
+    composed of strategies (tests/data/vmt_tiny_state_dict_keys.json, written by the code
+    of 5b6f9e6): its checkpoints and the converters' key lists still apply."""
+    import json
+    from pathlib import Path
+
+    from mmengine.config import Config
+
+    from mmvmt.utils import register_all_modules
+
+    register_all_modules()
+    root = Path(__file__).parents[3]
+    expected = json.loads((root / 'tests/data/vmt_tiny_state_dict_keys.json').read_text())
+    for name in ('configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py',
+                 'configs/self_correction/vmt_tiny_self-correction_toy-vis.py'):
+        model = MODELS.build(Config.fromfile(str(root / name)).model)
+        assert sorted(model.state_dict()) == expected, name
