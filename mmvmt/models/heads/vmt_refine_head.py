@@ -49,12 +49,13 @@ from ..layers.dynamic_pixel_decoder import DynamicPixelDecoder
 from ..layers.incoherent_detector import DynamicParams, IncoherentDetector
 from ..layers.node_encoder import NodeEncoder, sample_points
 from ..layers.node_windows import gather_window
-from ..layers.quadtree import (NUM_LEVELS, expand_children, fg_fraction, flat_index,
-                               frame_runs, incoherent_cells, pack_by_group, paste_node_logits,
-                               upsample_chain)
+from ..layers.quadtree import (NUM_LEVELS, expand_children, flat_index, frame_runs,
+                               pack_by_group, paste_node_logits, upsample_chain)
 from ..layers.refinement_transformer import RefinementTransformer
 from ..layers.rgb_embedding import RGBEmbedding
 from .refine.fine_prior import mask_pyramid
+from .refine.incoherence_targets import incoherence_targets
+from .refine.refined_region import refined_region
 
 StrategyConfig = Union[str, ConfigType]
 
@@ -296,17 +297,9 @@ class VMTRefineHead(BaseModule):
                                device=coarse_logits.device)
         h8, w8 = coarse_logits.shape[-2:]
         gt = _fit(gt_masks, (8 * h8, 8 * w8))
-        flat_gt = gt.flatten(0, 1)
-        cells = [8 >> level for level in range(NUM_LEVELS)]  # pixels per cell side
-        fractions = [fg_fraction(flat_gt, c).unflatten(0, gt.shape[:2]) for c in cells]
-        targets = [incoherent_cells(flat_gt, c).unflatten(0, gt.shape[:2]) for c in cells]
-        if self.mark_coarse_errors:
-            coarse_up = upsample_chain(coarse_logits.detach(), NUM_LEVELS - 1)
-            targets = [t | ((u > 0) != (f > 0.5)) for t, u, f in zip(targets, coarse_up, fractions)]
-        if regions is not None:
-            flat_regions = _fit(regions, gt.shape[-2:]).flatten(0, 1)[:, None].float()
-            targets = [t | (F.max_pool2d(flat_regions, c)[:, 0] > 0).unflatten(0, gt.shape[:2])
-                       for t, c in zip(targets, cells)]
+        fractions, targets = incoherence_targets(
+            gt, coarse_logits if self.mark_coarse_errors else None,
+            None if regions is None else _fit(regions, gt.shape[-2:]))
         out = self.refine(**inputs, force=targets if self.force_gt_incoherence else None,
                           valid=valid)
 
@@ -602,31 +595,6 @@ class VMTRefineHead(BaseModule):
                                                 overwrite=not torch.is_grad_enabled())
         size = tuple(clip.images.shape[-2:])
         return _fit(refined, size), _fit(label_cell, size)
-
-
-def refined_region(label_cell: Tensor) -> Tensor:
-    """Where a refined label may replace a given mask's label without doing harm.
-
-    Only the pixels that the refiner labelled at full resolution: the four sub-labels of a
-    finest (H/2) node (``label_cell == 1``). Everywhere else the refined mask cannot know
-    more than the given one:
-
-    * outside every node it is the coarse mask taken down to H/8 and bilinearly back up,
-      which erases every leg, antenna or tail a few pixels wide;
-    * inside the cell of a coarser leaf node (an H/8 or H/4 node none of whose children was
-      selected) it is one value for a whole 8 x 8 or 4 x 4 block: written over a body it
-      punches a blocky hole, written over a thin part it erases or widens it. Those cells
-      keep the given mask (the refiner never decoded them at the finest level).
-
-    Args:
-        label_cell (Tensor): (K, T, H, W) uint8, the ``label_cell`` of
-            :meth:`VMTRefineHead.refine` (the side in pixels of the cell whose one
-            prediction labels each pixel; 1 at the sub-labels of finest nodes).
-
-    Returns:
-        Tensor: (K, T, H, W) bool.
-    """
-    return label_cell == 1
 
 
 def _fit(x: Tensor, size: Tuple[int, int]) -> Tensor:
