@@ -102,7 +102,8 @@ class NodeSelector(nn.Module):
         order), -1 on invalid frames.
 
         Args:
-            logits, coarse, force, valid: see :meth:`select_roots` (dense) and :meth:`keep_children`.
+            logits, coarse, force, valid: see :meth:`select_roots` (dense) and
+                :meth:`keep_children`.
             cells (Tensor, optional): (P, 4) long; then ``logits`` and the result are (P,)
                 at these cells, else dense (M, T, h, w).
 
