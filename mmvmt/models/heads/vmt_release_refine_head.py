@@ -31,9 +31,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmdet.models.dense_heads.condinst_head import aligned_bilinear
 from mmdet.models.layers import SinePositionalEncoding
 from mmdet.models.layers.transformer import MLP, DetrTransformerEncoder
+from mmdet.models.utils import aligned_bilinear
 from mmdet.utils import ConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn

@@ -14,6 +14,10 @@ from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+# mmdet's CondInst helper (the same operations as SeqFormer's; tests/test_models/test_layers/
+# test_dynamic_conv.py checks the alignment the mask head relies on). Imported here for
+# video_query_head.py, which reads it from this module.
+from mmdet.models.utils import aligned_bilinear  # noqa: F401
 from torch import Tensor
 
 
@@ -91,27 +95,3 @@ def dynamic_mask_logits(params: Tensor, centers: Tensor, mask_feats: Tensor, dim
     for weight, bias in layers[1:]:
         x = torch.einsum('moc,mtcp->mtop', weight, F.relu(x)) + bias[:, None, :, None]
     return x.squeeze(2).unflatten(-1, (h, w))
-
-
-def aligned_bilinear(tensor: Tensor, factor: int) -> Tensor:
-    """Upsample by an integer factor keeping cell centres aligned (CondInst / SeqFormer).
-
-    A cell at stride s sits at pixel ``j * s + s // 2``; the result keeps that alignment at
-    stride s / factor: replicate-pad one row/column, bilinear with ``align_corners=True`` to
-    ``factor * n + 1``, shift by ``factor // 2``, crop.
-
-    Args:
-        tensor (Tensor): (N, C, h, w).
-        factor (int): integer upsampling factor >= 1.
-
-    Returns:
-        Tensor: (N, C, factor * h, factor * w).
-    """
-    if factor == 1:
-        return tensor
-    h, w = tensor.shape[-2:]
-    tensor = F.pad(tensor, pad=(0, 1, 0, 1), mode='replicate')
-    out_h, out_w = factor * h + 1, factor * w + 1
-    tensor = F.interpolate(tensor, size=(out_h, out_w), mode='bilinear', align_corners=True)
-    tensor = F.pad(tensor, pad=(factor // 2, 0, factor // 2, 0), mode='replicate')
-    return tensor[:, :, :out_h - 1, :out_w - 1]

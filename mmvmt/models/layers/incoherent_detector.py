@@ -1,14 +1,15 @@
 """VMT's query-driven 3D incoherent-point detector (dynamic convolution).
 
 Shape shorthand:
-    M: instances, T: frames, P: nodes, B: frames or instance-frames of a dense map,
+    M: instances, T: frames, P: nodes,
     C: input channels, D: hidden channels, R = 2 * num_convs + 1: receptive field side.
 
 Each instance embedding generates (through one linear layer, as CondInst's controller) the
 weights of ``num_convs`` 3x3 conv layers with ReLU and of a 1x1 binary classifier. At H/8 they
 run densely over the whole T x H/8 x W/8 volume as one grouped convolution (one group per
 instance). At H/4 and H/2 the *same* instance-specific weights are evaluated only at candidate
-children: one (R + 1)-sided input window around a parent's 2 x 2 children is gathered and the
+children: one (R + 1)-sided input window around a parent's 2 x 2 children is gathered
+(:func:`~mmvmt.models.layers.node_windows.gather_window`) and the
 conv stack, without padding, gives the four children's logits
 (:meth:`IncoherentDetector.forward_windows`), so the cost is proportional to the number of
 nodes. Intermediate activations outside the image are zeroed, which makes the result equal to
@@ -22,41 +23,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 DynamicParams = List[Tuple[Tensor, Tensor]]
-
-
-def gather_window(maps: Tensor, batch: Tensor, y: Tensor, x: Tensor, start: int,
-                  size: int) -> Tuple[Tensor, Tensor]:
-    """The ``size`` x ``size`` window of each position whose top-left corner is ``start``
-    cells from it (rows ``y + start .. y + start + size - 1``), zero outside the map.
-
-    Args:
-        maps (Tensor): (B, C, h, w).
-        batch (Tensor): (P,) long, which map.
-        y (Tensor): (P,) long rows.
-        x (Tensor): (P,) long columns.
-        start (int): offset of the window's first row / column (e.g. ``-radius``).
-        size (int): window side S.
-
-    Returns:
-        tuple[Tensor, Tensor]: windows (P, C, S, S) and inside (P, S, S) bool.
-    """
-    h, w = maps.shape[-2:]
-    offsets = torch.arange(start, start + size, device=maps.device)
-    yy = y[:, None, None] + offsets[None, :, None]
-    xx = x[:, None, None] + offsets[None, None, :]
-    inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-    flat = yy.clamp(0, h - 1) * w + xx.clamp(0, w - 1)
-    if maps.is_contiguous(memory_format=torch.channels_last) and not maps.is_contiguous():
-        # pixels as rows of C channels, a view: one contiguous read per window cell
-        rows = maps.permute(0, 2, 3, 1).reshape(-1, maps.shape[1])
-        patches = rows[batch[:, None, None] * (h * w) + flat]  # (P, S, S, C)
-    else:
-        patches = maps.flatten(2)[batch[:, None, None], :, flat]  # (P, S, S, C)
-    # zero outside the map; only windows that cross its border need it (few)
-    edge = torch.nonzero(~inside.flatten(1).all(1)).squeeze(1)
-    if len(edge):
-        patches.index_copy_(0, edge, patches[edge] * inside[edge, ..., None])
-    return patches.permute(0, 3, 1, 2), inside
 
 
 class IncoherentDetector(nn.Module):

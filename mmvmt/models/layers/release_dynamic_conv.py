@@ -8,7 +8,9 @@ Conventions of the release (kept so its checkpoints run as released):
 
 * Parameter layout: the generated vector holds *all layers' weights first, then all
   biases* (``w_0 | w_1 | w_2 | b_0 | b_1 | b_2``); weight ``l`` is (C_out, C_in) row-major.
-  (SeqFormer / CondInst's layout; mmvmt's paper head interleaves weight and bias per layer.)
+  (SeqFormer / CondInst's layout, ``split_dynamic_params`` of ``dynamic_conv.py``; the
+  paper head's incoherent detector, a 3x3 stack of mmvmt's own, interleaves weight and bias
+  per layer: ``IncoherentDetector.generate_params``.)
 * Relative coordinates are in input *pixels*, not normalised: the instance's reference
   point (x, y) minus the centre of each cell, ``(j * stride + stride // 2, i * stride +
   stride // 2)``.

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from mmvmt.models.heads import VMTRefineHead, refined_region
-from mmvmt.models.heads.vmt_refine_head import FINE_WINDOW, mask_pyramid
+from mmvmt.models.heads.refine.fine_prior import FINE_WINDOW, mask_pyramid
 from mmvmt.models.layers import upsample_chain
 from mmvmt.registry import MODELS
 
@@ -491,6 +491,11 @@ def test_fine_prior_keeps_the_given_mask_when_the_decoder_says_nothing():
     assert torch.equal(refined[label_cell == 0], expected[label_cell == 0])
 
 
+def windows(clip, head, nodes):
+    """What the head's fine prior adds to the tokens of the finest ``nodes``."""
+    return head.fine_prior.node_windows(clip.coarse_up[3], clip.images, nodes, clip.frame_base)
+
+
 def test_fine_prior_windows_show_the_node_its_pixels():
     """A finest node's token reads the given mask in a 6 x 6 window starting 2 px above and
     left of its 2 x 2 pixels: changing a pixel inside that window changes the token,
@@ -507,7 +512,7 @@ def test_fine_prior_windows_show_the_node_its_pixels():
         'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
         frame_embeds=None, fine_masks=fine, force=None, valid=None)
     mask_window = FINE_WINDOW[1] ** 2  # the first features: the mask's window
-    base = head._pixel_windows(clip, out['nodes'][2][:1])[:, :mask_window]
+    base = windows(clip, head, out['nodes'][2][:1])[:, :mask_window]
     for dy, dx, changes in [(-2, -2, True), (3, 3, True), (-3, 0, False), (0, 4, False)]:
         yy, xx = 2 * y + dy, 2 * x + dx
         if not (0 <= yy < 64 and 0 <= xx < 96):
@@ -517,7 +522,7 @@ def test_fine_prior_windows_show_the_node_its_pixels():
         clip2 = head._prepare(**{k: inputs[k] for k in (
             'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
             frame_embeds=None, fine_masks=moved, force=None, valid=None)
-        moved_window = head._pixel_windows(clip2, out['nodes'][2][:1])[:, :mask_window]
+        moved_window = windows(clip2, head, out['nodes'][2][:1])[:, :mask_window]
         assert (not torch.equal(moved_window, base)) \
             == changes, (dy, dx)
 
@@ -539,7 +544,7 @@ def test_colour_scores_say_which_side_each_pixel_looks_like():
     clip = head._prepare(**{k: inputs[k] for k in (
         'coarse_logits', 'feats', 'images', 'inst_embeds', 'video_idx')}, frame_ids=None,
         frame_embeds=None, fine_masks=fine, force=None, valid=None)
-    scores = head._pixel_windows(clip, torch.tensor([[0, 0, 10, 16]]))[:, -5:]  # colour
+    scores = windows(clip, head, torch.tensor([[0, 0, 10, 16]]))[:, -5:]  # colour
     # window rows 14..27, cols 26..39: inside cols 26-31 (red), outside 32-39 with 33 red
     mean_in = torch.tensor([1., 0., 0.])
     mean_out = torch.tensor([1., 0., 7.]) / 8  # 8 columns: 1 red, 7 blue
@@ -582,3 +587,23 @@ def test_without_fine_prior_the_fine_masks_are_unused():
     assert torch.equal(plain, given)
     with pytest.raises(ValueError, match='fine_masks'):
         head(**inputs, fine_masks=fine[0])
+
+
+def test_state_dict_keys_are_those_of_the_head_before_its_strategies():
+    """The tiny VMT's state_dict keys are the ones recorded before the refine head was
+    composed of strategies (tests/data/vmt_tiny_state_dict_keys.json, written by the code
+    of 5b6f9e6): its checkpoints and the converters' key lists still apply."""
+    import json
+    from pathlib import Path
+
+    from mmengine.config import Config
+
+    from mmvmt.utils import register_all_modules
+
+    register_all_modules()
+    root = Path(__file__).parents[3]
+    expected = json.loads((root / 'tests/data/vmt_tiny_state_dict_keys.json').read_text())
+    for name in ('configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py',
+                 'configs/self_correction/vmt_tiny_self-correction_toy-vis.py'):
+        model = MODELS.build(Config.fromfile(str(root / name)).model)
+        assert sorted(model.state_dict()) == expected, name

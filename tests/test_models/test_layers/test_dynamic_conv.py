@@ -1,10 +1,10 @@
 """Dynamic 1x1 convs and aligned upsampling against plain, slow computations."""
 import torch
 import torch.nn.functional as F
+from mmdet.models.utils import aligned_bilinear
 
-from mmvmt.models.layers.dynamic_conv import (aligned_bilinear, dynamic_conv_dims,
-                                              dynamic_conv_param_count, dynamic_mask_logits,
-                                              split_dynamic_params)
+from mmvmt.models.layers.dynamic_conv import (dynamic_conv_dims, dynamic_conv_param_count,
+                                              dynamic_mask_logits, split_dynamic_params)
 
 
 def test_layout_is_all_weights_then_all_biases():

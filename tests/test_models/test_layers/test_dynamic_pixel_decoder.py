@@ -1,8 +1,8 @@
 import torch
 import torch.nn.functional as F
 
-from mmvmt.models.layers.dynamic_pixel_decoder import (DynamicPixelDecoder, paste_node_logits,
-                                                       upsample_chain)
+from mmvmt.models.layers.dynamic_pixel_decoder import DynamicPixelDecoder
+from mmvmt.models.layers.quadtree import paste_node_logits, upsample_chain
 
 
 def test_upsample_chain():

@@ -2,7 +2,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmvmt.models.layers.incoherent_detector import IncoherentDetector, gather_window
+from mmvmt.models.layers.incoherent_detector import IncoherentDetector
+from mmvmt.models.layers.node_windows import gather_window
 
 
 @pytest.fixture

@@ -88,3 +88,12 @@ def test_incoherent_cells_and_fg_fraction_hand_case():
     lossy = (fg_fraction(rand, 4) > 0.5).repeat_interleave(4, 1).repeat_interleave(4, 2) != rand
     lost_cells = torch.nn.functional.max_pool2d(lossy[:, None].float(), 4)[:, 0] > 0
     assert torch.equal(incoherent_cells(rand, 4), lost_cells)
+
+
+def test_frame_runs_fewest_runs_within_the_budget():
+    from mmvmt.models.layers.quadtree import frame_runs
+
+    # instance 0: 10 nodes, budget 4 -> 3 runs; instance 1: 2 nodes -> 1; instance 2: none
+    # -> 1; instance 3: 50 nodes over 4 frames -> at most one run per frame
+    inst = torch.tensor([0] * 10 + [1] * 2 + [3] * 50)
+    assert frame_runs(inst, 4, 4, 4).tolist() == [3, 1, 1, 4]
