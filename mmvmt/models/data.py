@@ -110,6 +110,12 @@ class RefinedMasks:
     probs: Tensor
     region: Tensor
 
+    @classmethod
+    def from_labels(cls, masks: Tensor, confidence: Tensor, region: Tensor) -> 'RefinedMasks':
+        """The answer of a refiner that states labels (K, T, H, W) bool and their
+        confidence (K, T, H, W) in [0.5, 1] (e.g. a stand-in in a test)."""
+        return cls(probs=torch.where(masks, confidence, 1 - confidence), region=region)
+
     @property
     def masks(self) -> Tensor:
         """Tensor: (K, T, H, W) bool, the refined masks (probability > 0.5)."""
