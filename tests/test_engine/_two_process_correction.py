@@ -29,8 +29,8 @@ class ShiftRefiner:
     def refine_masks(self, frames, coarse):
         if self.fail:
             raise RuntimeError('refiner failed on purpose')
-        return RefinedMasks.from_labels(torch.roll(coarse, 1, dims=-1), torch.full(coarse.shape, 0.9),
-                      torch.ones_like(coarse))
+        return RefinedMasks.from_labels(torch.roll(coarse, 1, dims=-1),
+                                        torch.full(coarse.shape, 0.9), torch.ones_like(coarse))
 
     def eval(self):
         return self

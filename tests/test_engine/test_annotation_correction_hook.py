@@ -20,7 +20,8 @@ class KeepRefiner:
 
     def refine_masks(self, frames, coarse):
         import torch
-        return RefinedMasks.from_labels(coarse.clone(), torch.ones(coarse.shape), torch.ones_like(coarse))
+        return RefinedMasks.from_labels(coarse.clone(), torch.ones(coarse.shape),
+                                        torch.ones_like(coarse))
 
     def eval(self):
         self.modes.append('eval')

@@ -38,7 +38,8 @@ class FlipRefiner:
     def refine_masks(self, frames, coarse):
         assert frames.dtype == torch.uint8 and coarse.shape[-2:] == frames.shape[-2:]
         self.calls += 1
-        return RefinedMasks.from_labels(~coarse, half_confidence(coarse.shape), box_region(coarse.shape))
+        return RefinedMasks.from_labels(~coarse, half_confidence(coarse.shape),
+                                        box_region(coarse.shape))
 
 
 def decode(rle):

@@ -73,7 +73,7 @@ class VideoMaskTransfiner(SeqFormerDetector):
             # Every frame of a clip is annotated; where a track is absent its target is
             # the empty mask, which the refiner must learn too.
             losses.update(self.refine_head.loss(
-                **self._refine_inputs(matched, matched.video_idx, enc, feats,
+                **self.refine_inputs(matched, matched.video_idx, enc, feats,
                                       inputs.flatten(0, 1)),
                 frame_ids=self.frame_ids(data_samples, inputs.device),
                 gt_masks=matched.gt_masks))
@@ -86,13 +86,13 @@ class VideoMaskTransfiner(SeqFormerDetector):
         if not self.with_refine or not self.test_cfg.get('refine', True):
             return None
         refined, _ = self.refine_head.predict(
-            **self._refine_inputs(pred, video.new_zeros(len(pred), dtype=torch.long), enc,
+            **self.refine_inputs(pred, video.new_zeros(len(pred), dtype=torch.long), enc,
                                   feats, video),
             frame_ids=torch.arange(len(video), device=video.device)[None])
         return refined
 
     @staticmethod
-    def _refine_inputs(queries: InstanceData, video_idx: Tensor, enc: EncodedFrames,
+    def refine_inputs(queries: InstanceData, video_idx: Tensor, enc: EncodedFrames,
                        feats: MaskFeatures, imgs: Tensor) -> Dict[str, object]:
         """The refinement head's inputs (the keyword arguments of ``VMTRefineHead``) for
         M queries with ``coarse_logits`` and ``inst_embeds``, of the videos ``video_idx``

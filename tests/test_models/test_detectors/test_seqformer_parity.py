@@ -73,7 +73,8 @@ def outputs(fixture):
         enc = model.encode_levels(model.neck(tuple(fixture['feats'])), frames)
         last = model.decode(enc, cfg['frames'])[-1]
         _, masks = model.bbox_head.coarse_mask_logits(
-            last.mask_params[0], last.mask_centers[0], model.bbox_head.mask_features(enc).mask_feats,
+            last.mask_params[0], last.mask_centers[0],
+            model.bbox_head.mask_features(enc).mask_feats,
             torch.tensor([float(width), float(height)]))
     return dict(last=last, masks=masks, dropped=dropped)
 

@@ -1,5 +1,6 @@
-"""What VideoMaskTransfiner and GivenMaskRefiner give their refinement head: temporal positions (the frames'
-indices in the video) and the instance embeddings of given masks ('pooled' or 'query')."""
+"""What VideoMaskTransfiner and GivenMaskRefiner give their refinement head: temporal
+positions (the frames' indices in the video) and the instance embeddings of given masks
+('pooled' or 'query')."""
 import importlib.util
 import os.path as osp
 
