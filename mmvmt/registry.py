@@ -40,8 +40,11 @@ from mmengine.registry import Registry
 
 from .utils.compat import apply_compat_patches
 
-# Every mmvmt module that builds or loads torch objects imports this one, and so does
-# mmengine for the scope 'mmvmt': the place to fix torch's checkpoint loading once.
+# The one deliberate import-time side effect of mmvmt. mmengine's Runner loads checkpoints
+# itself (``resume``, ``load_from``, ``CheckpointHook``) with ``torch.load``, and only this
+# module is imported before each of those, in every process (mmengine imports it for the
+# scope 'mmvmt', DDP workers included); mmvmt's own reader (utils/checkpoint_file.py)
+# applies the fix again, idempotently. See utils/compat.py for what is patched and why.
 apply_compat_patches()
 
 # Where mmvmt registers classes.

@@ -26,11 +26,12 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
+from mmvmt.engine import CheckpointKeysHook
 from mmvmt.evaluation.metrics import TubeBoundaryAP
 from mmvmt.evaluation.metrics.short_names import build_eval_metrics
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.checkpoint_file import CheckpointFileError, read_checkpoint
-from mmvmt.utils.checkpoint_keys import CheckpointKeysHook, CheckpointMismatchError
+from mmvmt.utils.checkpoint_keys import CheckpointMismatchError
 from mmvmt.utils.launch import load_config
 from mmvmt.utils.output_paths import (OutputPathError, check_output_path, check_work_dir,
                                       runner_rules)

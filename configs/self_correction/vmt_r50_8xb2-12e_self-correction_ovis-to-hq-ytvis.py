@@ -22,9 +22,9 @@
 #       data/youtube_vis_2019/train.json data/hq_ytvis data/hq_ytvis_coarse
 _base_ = ['../vmt/vmt_r50_8xb2-12e_ovis.py']
 
-# The refiner on given (degraded) masks; the base head's decoder is not used in this mode.
-model = dict(train_cfg=dict(refine_input='given'))
-find_unused_parameters = True
+# The refiner on given (degraded) masks, class-agnostic; the base head is not trained
+# (find_unused_parameters, set by the base model config).
+model = dict(type='GivenMaskRefiner')
 
 ytvis_frames = dict(img_path='youtube_vis_2019/train/JPEGImages')
 self_correction = dict(

@@ -5,13 +5,14 @@
 #   python tools/self_correction.py configs/self_correction/vmt_tiny_self-correction_toy-vis.py
 _base_ = ['../vmt/vmt_tiny_r18_1xb2-toy_vis.py']
 
-# The refiner alone, class-agnostic, on the pipeline's degraded masks. When correcting,
+# The refiner alone, class-agnostic, on the pipeline's degraded masks (GivenMaskRefiner: the
+# tiny VMT's modules, so its checkpoints load into either). When correcting,
 # four times the finest nodes of training: the refiner keeps the given mask where it is
 # unsure (fine_prior), and with the training caps its region covered only 42% of the coarse
 # errors of the garden-style videos (docs/experiments.md). Training with these caps would
 # be 4x slower per iteration.
 model = dict(
-    train_cfg=dict(refine_input='given'),
+    type='GivenMaskRefiner',
     refine_head=dict(test_max_nodes_per_frame=(64, 192, 512)))
 
 # Exact masks degraded on the fly (boundary subsampling, random dilation / erosion, halo);

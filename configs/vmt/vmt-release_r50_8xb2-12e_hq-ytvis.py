@@ -15,6 +15,7 @@
 # not wired for this head (the release ships no training code for it).
 _base_ = './vmt_r50_8xb2-12e_hq-ytvis.py'
 model = dict(
+    type='VMTRelease',
     # the release runs each video unpadded (its batch is one video of equal-size frames);
     # padding to 32 would change every feature grid the refiner reads
     data_preprocessor=dict(pad_size_divisor=1),

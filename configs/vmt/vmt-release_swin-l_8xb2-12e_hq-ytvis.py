@@ -8,6 +8,7 @@
 #       --config configs/vmt/vmt-release_swin-l_8xb2-12e_hq-ytvis.py
 _base_ = './vmt_swin-l_8xb2-12e_hq-ytvis.py'
 model = dict(
+    type='VMTRelease',
     # the release runs each video unpadded (its batch is one video of equal-size frames);
     # padding to 32 would change every feature grid the refiner reads
     data_preprocessor=dict(pad_size_divisor=1),

@@ -1,9 +1,11 @@
 """Self-correction of coarse video annotations (VMT, Section 3.2): the rule, the corrector,
 the per-round driver, its state and a hook for single training runs; the refinement of any
-model's VIS results with VMT's refiner, and the hook that draws VIS predictions."""
+model's VIS results with VMT's refiner, the hook that draws VIS predictions and the one that
+refuses a checkpoint of another model."""
 from .annotation_correction_hook import AnnotationCorrectionHook
 from .annotation_corrector import AnnotationCorrector, correct_video_masks, provenance_path
 from .atomic_json import dump_json_atomic, file_sha256
+from .checkpoint_keys_hook import CheckpointKeysHook
 from .confident_relabel import confident_relabel
 from .corrected_annotations import corrected_annotations
 from .correction_inputs import check_correction_input
@@ -24,4 +26,4 @@ __all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'correct_video_mas
            'annotations_as_results', 'ap_saturated', 'PeerProcessError', 'on_every_process',
            'on_main_process', 'ResultRefinementHook', 'ResultRefiner', 'build_refiner',
            'SelfCorrection', 'SelfCorrectionState', 'correct_sharded', 'VISVisualizationHook',
-           'EpochLengthHook', 'apply_review']
+           'EpochLengthHook', 'apply_review', 'CheckpointKeysHook']

@@ -15,7 +15,7 @@ from .annotation_corrector import AnnotationCorrector
 class AnnotationCorrectionHook(Hook):
     """One round of self-correction as a hook: after training, refine a coarse file.
 
-    Add it to a refiner's training config (``train_cfg.refine_input='given'``) to correct a
+    Add it to a refiner's training config (``model.type='GivenMaskRefiner'``) to correct a
     dataset with the trained model, e.g. ``custom_hooks = [dict(type=
     'AnnotationCorrectionHook', ann_file='data/youtube_vis_2019/train.json',
     img_root='data/youtube_vis_2019/train/JPEGImages')]``. The corrected file goes to

@@ -59,8 +59,8 @@ def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float =
 
     Args:
         model: An object with ``refine_masks(frames (T, 3, h, w) uint8, coarse (K, T, h, w)
-            bool) -> (refined (K, T, h, w) bool, confidence (K, T, h, w) float, region
-            (K, T, h, w) bool)``, e.g. :class:`~mmvmt.models.VideoMaskTransfiner`.
+            bool) -> RefinedMasks`` (:class:`~mmvmt.models.data.RefinedMasks`: ``probs``
+            and ``region``, (K, T, h, w) each), e.g. :class:`~mmvmt.models.GivenMaskRefiner`.
         frames (Tensor): (T, 3, h, w) uint8 frames in the channel order the model's data
             preprocessor expects.
         coarse (Tensor): (K, T, H, W) bool coarse masks. When (H, W) differs from (h, w),
@@ -86,12 +86,10 @@ def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float =
         part = coarse[start:start + max_tracks_per_pass]
         given = part if size == model_size else F.interpolate(
             part.float(), size=model_size, mode='nearest').bool()
-        refined, confidence, refined_in = (x.cpu() for x in model.refine_masks(frames, given))
+        answer = model.refine_masks(frames, given).cpu()
         if size != model_size:
-            probs = torch.where(refined, confidence, 1 - confidence).float()
-            probs = F.interpolate(probs, size=size, mode='bilinear', align_corners=False)
-            refined, confidence = probs > 0.5, torch.maximum(probs, 1 - probs)
-            refined_in = F.interpolate(refined_in.float(), size=size, mode='nearest').bool()
+            answer = answer.resized(size)
+        refined, confidence, refined_in = answer.masks, answer.confidence, answer.region
         present = part.flatten(2).any(-1)[..., None, None]  # (k, T, 1, 1)
         refined_in &= present
         fixed, _ = confident_relabel(part, refined, confidence, refined_in, conf_thr,

@@ -30,14 +30,24 @@ from .annotation_corrector import AnnotationCorrector, correct_video_masks
 
 
 def build_refiner(config: str, checkpoint: str, device='cpu', cfg_options: Optional[dict] = None):
-    """The VMT model of ``config`` with the weights of ``checkpoint``, in eval mode.
+    """The given-mask refiner of ``config`` with the weights of ``checkpoint``, in eval mode.
 
-    It is built in the scope ``'mmvmt'`` whatever the current default scope, so this works
-    inside mmdet pipelines too.
+    ``config`` is a ``GivenMaskRefiner``'s (self-correction) or a ``VideoMaskTransfiner``'s
+    with a refiner: that one is built as a ``GivenMaskRefiner``, which has the same modules
+    and checkpoint keys, so an end-to-end trained VMT refines given masks too. It is built
+    in the scope ``'mmvmt'`` whatever the current default scope, so this works inside mmdet
+    pipelines too.
     """
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    model_type = cfg.model.get('type')
+    if model_type == 'VideoMaskTransfiner' and cfg.model.get('refine_head') is not None:
+        cfg.model.type = 'GivenMaskRefiner'
+    elif model_type != 'GivenMaskRefiner':
+        raise ValueError(f'{config}: model.type is {model_type!r}; refining given masks needs '
+                         "a 'GivenMaskRefiner' or a 'VideoMaskTransfiner' with a "
+                         'refine_head (the released refiner needs the base head\'s queries).')
     with DefaultScope.overwrite_default_scope('mmvmt'):
         model = MODELS.build(cfg.model)
     _load_checkpoint_to_model(model, read_checkpoint(checkpoint))

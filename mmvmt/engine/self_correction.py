@@ -22,7 +22,7 @@ Rounds (``cfg.self_correction.num_rounds``, 4 in the paper):
 * round 1 trains on the config's ``train_dataloader`` (the well-annotated dataset, OVIS in
   the paper, whose masks the pipeline degrades on the fly: ``MaskDegradation`` +
   ``RefinementRegionTarget``; the model trains class-agnostic with
-  ``train_cfg.refine_input='given'``), starting from ``cfg.load_from``;
+  ``model.type='GivenMaskRefiner'``), starting from ``cfg.load_from``;
 * round k > 1 trains on round k-1's corrected file (the coarse dataset's type, images and
   the same degrading pipeline), starting from round k-1's final checkpoint
   (``init_from_previous_round``);
@@ -112,8 +112,8 @@ class SelfCorrection:
       k when its AP^B gained less than this over round k-1's (round 0: the coarse file).
 
     Args:
-        cfg (Config): A training config of a refiner (e.g. ``VideoMaskTransfiner`` with
-            ``train_cfg.refine_input='given'``) with ``work_dir`` and ``self_correction``;
+        cfg (Config): A training config of a refiner (a ``GivenMaskRefiner``) with
+            ``work_dir`` and ``self_correction``;
             ``launcher`` (default ``'none'``) says whether the run is distributed.
         resume (bool): Continue the run found in the work dir. Defaults to False.
     """

@@ -2,19 +2,15 @@
 
 mmengine loads test checkpoints with ``strict=False``: a checkpoint of another model only
 logs a warning, and the metrics that follow are those of a randomly initialised network.
-:class:`CheckpointKeysHook` stops the run instead when, after the ``module.`` prefix is
-stripped as mmengine does, the checkpoint lacks keys of the model, holds keys the model does
-not have, or holds a tensor of another shape -- unless the key matches one of the allowed
+:class:`~mmvmt.engine.CheckpointKeysHook` stops the run instead when, after the ``module.``
+prefix is stripped as mmengine does, the checkpoint lacks keys of the model, holds keys the
+model does not have, or holds a tensor of another shape -- unless the key matches one of the allowed
 patterns (``fnmatch`` style, e.g. ``'refine_head.*'``), which a config gives as::
 
     allow_checkpoint_mismatch = dict(missing=['refine_head.*'], unexpected=[])
 """
 import fnmatch
-import re
-from typing import Any, Dict, List, Mapping, Optional, Sequence
-
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from typing import Any, Dict, List, Mapping, Sequence
 
 
 class CheckpointMismatchError(ValueError):
@@ -63,35 +59,3 @@ def format_mismatch(mismatch: Dict[str, List[str]], source: str, shown: int = 5)
             more = f' (+{len(keys) - shown} more)' if len(keys) > shown else ''
             parts.append(f'{len(keys)} {what}: {", ".join(keys[:shown])}{more}')
     return f'{source} does not fit the model: ' + '; '.join(parts)
-
-
-class CheckpointKeysHook(Hook):
-    """Raise :class:`CheckpointMismatchError` when a loaded checkpoint does not fit.
-
-    Runs in ``after_load_checkpoint``, i.e. before the weights are copied into the model
-    and before any sample is processed.
-
-    Args:
-        allow_missing (Sequence[str]): Patterns of model keys the checkpoint may lack.
-        allow_unexpected (Sequence[str]): Patterns of checkpoint keys the model may lack.
-        source (str, optional): The checkpoint's name, for the message.
-    """
-
-    priority = 'VERY_HIGH'
-
-    def __init__(self, allow_missing: Sequence[str] = (), allow_unexpected: Sequence[str] = (),
-                 source: Optional[str] = None) -> None:
-        self.allow_missing = tuple(allow_missing)
-        self.allow_unexpected = tuple(allow_unexpected)
-        self.source = source or 'the checkpoint'
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Compare ``checkpoint['state_dict']`` (or the whole dict) with the model's keys."""
-        state = checkpoint.get('state_dict', checkpoint)
-        # The revision mmengine's Runner.load_checkpoint applies by default.
-        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        mismatch = checkpoint_mismatch(model.state_dict(), state, self.allow_missing,
-                                       self.allow_unexpected)
-        if any(mismatch.values()):
-            raise CheckpointMismatchError(format_mismatch(mismatch, self.source))

@@ -17,6 +17,7 @@ import torch
 import torch.distributed as torch_dist
 
 from mmvmt.engine import AnnotationCorrector, correct_sharded
+from mmvmt.models.data import RefinedMasks
 
 
 class ShiftRefiner:
@@ -28,8 +29,8 @@ class ShiftRefiner:
     def refine_masks(self, frames, coarse):
         if self.fail:
             raise RuntimeError('refiner failed on purpose')
-        return (torch.roll(coarse, 1, dims=-1), torch.full(coarse.shape, 0.9),
-                torch.ones_like(coarse))
+        return RefinedMasks.from_labels(torch.roll(coarse, 1, dims=-1),
+                                        torch.full(coarse.shape, 0.9), torch.ones_like(coarse))
 
     def eval(self):
         return self

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from mmvmt.engine import AnnotationCorrectionHook, provenance_path
+from mmvmt.models.data import RefinedMasks
 from mmvmt.registry import HOOKS
 from mmvmt.utils import register_all_modules
 
@@ -19,7 +20,8 @@ class KeepRefiner:
 
     def refine_masks(self, frames, coarse):
         import torch
-        return coarse.clone(), torch.ones(coarse.shape), torch.ones_like(coarse)
+        return RefinedMasks.from_labels(coarse.clone(), torch.ones(coarse.shape),
+                                        torch.ones_like(coarse))
 
     def eval(self):
         self.modes.append('eval')

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from mmvmt.engine import AnnotationCorrector, provenance_path
+from mmvmt.models.data import RefinedMasks
 from mmvmt.structures import YTVISFormatError, segmentation_to_rle
 from mmvmt.utils import register_all_modules
 
@@ -42,14 +43,16 @@ class FlipRefiner:
         assert coarse.dtype == torch.bool and coarse.shape[1] == frames.shape[0]
         assert coarse.shape[-2:] == frames.shape[-2:]
         self.calls.append((tuple(frames.shape), tuple(coarse.shape)))
-        return ~coarse, column_confidence(coarse.shape), striped_region(coarse.shape)
+        return RefinedMasks.from_labels(~coarse, column_confidence(coarse.shape),
+                                        striped_region(coarse.shape))
 
 
 class EraseRefiner:
     """Predicts empty masks with full confidence everywhere."""
 
     def refine_masks(self, frames, coarse):
-        return torch.zeros_like(coarse), torch.ones(coarse.shape), torch.ones_like(coarse)
+        return RefinedMasks.from_labels(torch.zeros_like(coarse), torch.ones(coarse.shape),
+                                        torch.ones_like(coarse))
 
 
 def sha256(path):
@@ -169,7 +172,8 @@ class RecordingRefiner:
 
     def refine_masks(self, frames, coarse):
         self.calls += 1
-        return coarse.clone(), torch.ones(coarse.shape), torch.ones_like(coarse)
+        return RefinedMasks.from_labels(coarse.clone(), torch.ones(coarse.shape),
+                                        torch.ones_like(coarse))
 
 
 @pytest.mark.parametrize('length', [2, 4])

@@ -6,6 +6,7 @@ import torch
 from mmengine.config import Config
 
 from mmvmt.engine import correct_video_masks
+from mmvmt.models.data import RefinedMasks
 from mmvmt.registry import MODELS
 from mmvmt.utils import register_all_modules
 
@@ -16,6 +17,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 @pytest.fixture(scope='module')
 def model():
     cfg = Config.fromfile(osp.join(ROOT, 'configs/vmt/vmt_tiny_r18_1xb2-toy_vis.py'))
+    cfg.model.type = 'GivenMaskRefiner'  # the tiny VMT's modules, refining given masks
     cfg.model.backbone.init_cfg = None
     cfg.model.refine_head.max_nodes_per_frame = (4, 8, 16)
     torch.manual_seed(0)
@@ -38,7 +40,8 @@ def test_thin_structures_outside_the_refined_region_survive_bit_for_bit(model):
     torch.manual_seed(0)
     frames = torch.randint(0, 255, (3, 3, 60, 90), dtype=torch.uint8)
     coarse = coarse_with_legs()
-    refined, confidence, region = model.refine_masks(frames, coarse)
+    answer = model.refine_masks(frames, coarse)
+    refined, confidence, region = answer.masks, answer.confidence, answer.region
     corrected, out_region = correct_video_masks(model, frames, coarse, conf_thr=0.5)
     assert corrected.shape == coarse.shape and corrected.dtype == torch.bool
     assert torch.equal(out_region, region & coarse.flatten(2).any(-1)[..., None, None])
@@ -77,7 +80,7 @@ class FakeRefiner:
     def refine_masks(self, frames, coarse):
         refined = self.refined_fn(coarse)
         confidence = torch.full(coarse.shape, float(self.confidence))
-        return refined, confidence, self.region_fn(coarse)
+        return RefinedMasks.from_labels(refined, confidence, self.region_fn(coarse))
 
 
 def h8_round_trip(coarse):

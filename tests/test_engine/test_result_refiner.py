@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from mmvmt.engine import ResultRefiner
+from mmvmt.models.data import RefinedMasks
 from mmvmt.structures import YTVISFormatError
 
 THR = 0.65
@@ -37,7 +38,8 @@ class FlipRefiner:
     def refine_masks(self, frames, coarse):
         assert frames.dtype == torch.uint8 and coarse.shape[-2:] == frames.shape[-2:]
         self.calls += 1
-        return ~coarse, half_confidence(coarse.shape), box_region(coarse.shape)
+        return RefinedMasks.from_labels(~coarse, half_confidence(coarse.shape),
+                                        box_region(coarse.shape))
 
 
 def decode(rle):

@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config
 
 from mmvmt.datasets.toy import make_toy_vis
+from mmvmt.models.data import RefinedMasks
 from mmvmt.registry import MODELS
 from mmvmt.utils import register_all_modules
 
@@ -103,7 +104,7 @@ class StopAfter:
             raise KeyboardInterrupt
         region = torch.zeros_like(coarse)
         region[..., 20:60, 30:90] = True
-        return ~coarse, torch.full(coarse.shape, 0.9), region
+        return RefinedMasks.from_labels(~coarse, torch.full(coarse.shape, 0.9), region)
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(inputs, monkeypatch):

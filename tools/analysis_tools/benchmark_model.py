@@ -228,18 +228,18 @@ def run_setting(args: argparse.Namespace, num_frames: int, with_refine: bool,
     pad_h, pad_w = video.shape[-2:]
     meta = frames[0].metainfo
 
-    def base() -> Dict:
-        enc = model.extract_video_feat(video, frames)
-        outs, f8, mask_feats = model._decode(enc, num_frames)
-        pred = model.bbox_head.predict(outs, mask_feats, model._img_size(meta, video.device))
-        return dict(enc=enc, f8=f8, pred=pred)
+    def base() -> Tuple:
+        enc = model.encode_video(video, frames)
+        layers = model.decode(enc, num_frames)
+        feats = model.bbox_head.mask_features(enc)
+        pred = model.bbox_head.predict(layers, feats.mask_feats,
+                                       model.img_size(meta, video.device))
+        return pred, enc, feats
 
-    def refine(state: Dict) -> Dict:
-        pred, f8, enc = state['pred'], state['f8'], state['enc']
-        video_idx = torch.zeros(len(pred['scores']), dtype=torch.long, device=device)
-        return model.refine_head(coarse_logits=pred['coarse_logits'],
-                                 feats=[f8, enc['f4']], images=video,
-                                 inst_embeds=pred['inst_embeds'], video_idx=video_idx)
+    def refine(state: Tuple) -> Dict:
+        pred, enc, feats = state
+        video_idx = torch.zeros(len(pred), dtype=torch.long, device=device)
+        return model.refine_head(**model.refine_inputs(pred, video_idx, enc, feats, video))
 
     def sync() -> None:
         if device.type == 'cuda':

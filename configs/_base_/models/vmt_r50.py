@@ -100,16 +100,13 @@ model = dict(
     train_cfg=dict(
         assigner=dict(
             type='VideoHungarianAssigner', cls_weight=2.0, l1_weight=5.0,
-            giou_weight=2.0, mask_weight=0.0),
-        # 'pred': refine the base head's matched coarse masks (end to end);
-        # 'given': refine the pipeline's degraded GT masks, class-agnostic (self-correction).
-        refine_input='pred'),
+            giou_weight=2.0, mask_weight=0.0)),
     # Backbone + encoder on 6 frames at a time: R50 whole-video inference of 36 frames at
     # 360x640 peaks at 2.8 GiB on CPU (11 GiB with all 36 frames at once); the decoder
     # still sees all frames (tools/analysis_tools/benchmark_model.py).
     test_cfg=dict(chunk_size=6, max_per_video=10, mask_thr=0.5, refine=True))
 
-# The refiner's query-free embedding pooling (self-correction) gets no gradient when the base
-# head provides the instance embeddings, and the base head none in refine_input='given':
-# distributed training must allow parameters without gradients.
+# The refiner's query-free embedding pooling (GivenMaskRefiner's) gets no gradient when the
+# base head provides the instance embeddings (VideoMaskTransfiner), and the base head none in
+# GivenMaskRefiner: distributed training must allow parameters without gradients.
 find_unused_parameters = True

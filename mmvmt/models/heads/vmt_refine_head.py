@@ -339,18 +339,6 @@ class VMTRefineHead(BaseModule):
         out = self.refine(**inputs)
         return out['refined_logits'].sigmoid(), refined_region(out['label_cell'])
 
-    @staticmethod
-    def confidence(probs: Tensor) -> Tensor:
-        """Per-pixel confidence of a binary prediction, ``max(p, 1 - p)``.
-
-        Args:
-            probs (Tensor): (...) probabilities.
-
-        Returns:
-            Tensor: (...) in [0.5, 1].
-        """
-        return torch.maximum(probs, 1 - probs)
-
     def pool_inst_embeds(self, masks: Tensor, video_idx: Tensor,
                          f8: Tensor) -> Tuple[Tensor, Tensor]:
         """Instance embeddings of given masks: the H/8 features averaged *under* each mask

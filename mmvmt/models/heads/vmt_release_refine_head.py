@@ -171,11 +171,6 @@ class VMTReleaseRefineHead(BaseModule):
         probs = self.refine(**inputs)['refined_logits'].sigmoid()
         return probs, torch.ones_like(probs, dtype=torch.uint8)
 
-    @staticmethod
-    def confidence(probs: Tensor) -> Tensor:
-        """Per-pixel confidence of a binary prediction, ``max(p, 1 - p)``."""
-        return torch.maximum(probs, 1 - probs)
-
     def loss(self, *, gt_masks: Tensor, valid: Optional[Tensor] = None,
              regions: Optional[Tensor] = None, **inputs) -> Dict[str, Tensor]:
         """Per-pixel and dice losses of both stages against the GT (our choice: the release

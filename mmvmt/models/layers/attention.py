@@ -27,7 +27,7 @@ class PaddedAttention(nn.Module):
                  dropout: float = 0.) -> None:
         super().__init__()
         if embed_dims % num_heads:
-            raise ValueError(f'PaddedAttention (layers/attention.py): embed_dims {embed_dims} '
+            raise ValueError(f'PaddedAttention: embed_dims {embed_dims} '
                              f'is not divisible by num_heads {num_heads}')
         kv_channels = kv_channels or embed_dims
         self.num_heads = num_heads

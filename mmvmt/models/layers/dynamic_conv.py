@@ -14,10 +14,6 @@ from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-# mmdet's CondInst helper (the same operations as SeqFormer's; tests/test_models/test_layers/
-# test_dynamic_conv.py checks the alignment the mask head relies on). Imported here for
-# video_query_head.py, which reads it from this module.
-from mmdet.models.utils import aligned_bilinear  # noqa: F401
 from torch import Tensor
 
 

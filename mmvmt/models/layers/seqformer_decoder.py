@@ -96,7 +96,7 @@ class SeqFormerCrossAttention(MultiScaleDeformableAttention):
             locations = reference_points[:, :, None, :, None, :2] + offsets / \
                 self.num_points * reference_points[:, :, None, :, None, 2:] * 0.5
         else:
-            raise ValueError('SeqFormerCrossAttention (layers/seqformer_decoder.py): '
+            raise ValueError('SeqFormerCrossAttention: '
                              'reference_points must end in 2 or 4, got '
                              f'{reference_points.shape[-1]}.')
         if value.is_cuda:

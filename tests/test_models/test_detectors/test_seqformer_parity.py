@@ -71,11 +71,12 @@ def outputs(fixture):
               for _ in range(cfg['frames'])]
     with torch.no_grad():
         enc = model.encode_levels(model.neck(tuple(fixture['feats'])), frames)
-        outs, _, mask_feats = model._decode(enc, cfg['frames'])
+        last = model.decode(enc, cfg['frames'])[-1]
         _, masks = model.bbox_head.coarse_mask_logits(
-            outs['mask_params'][-1][0], outs['mask_centers'][-1][0], mask_feats,
+            last.mask_params[0], last.mask_centers[0],
+            model.bbox_head.mask_features(enc).mask_feats,
             torch.tensor([float(width), float(height)]))
-    return dict(outs=outs, masks=masks, dropped=dropped)
+    return dict(last=last, masks=masks, dropped=dropped)
 
 
 def test_converter_maps_every_key_but_duplicates_and_unused(fixture, outputs):
@@ -88,13 +89,13 @@ def test_converter_maps_every_key_but_duplicates_and_unused(fixture, outputs):
 
 
 def test_class_logits_match(fixture, outputs):
-    ours = outputs['outs']['cls_scores'][-1]
+    ours = outputs['last'].cls_scores
     assert ours.shape == fixture['pred_logits'].shape
     assert (ours - fixture['pred_logits']).abs().max() < TOL
 
 
 def test_boxes_match(fixture, outputs):
-    ours = outputs['outs']['bbox_preds'][-1]  # (V, N, T, 4)
+    ours = outputs['last'].bbox_preds  # (V, N, T, 4)
     theirs = fixture['pred_boxes'].transpose(1, 2)  # (V, T, N, 4) -> (V, N, T, 4)
     assert ours.shape == theirs.shape
     assert (ours - theirs).abs().max() < TOL

@@ -1,5 +1,5 @@
-"""VideoMaskTransfiner: training losses, whole-video chunked inference, class-agnostic
-refinement, on a tiny model and random clips."""
+"""VideoMaskTransfiner (training losses, whole-video chunked inference) and GivenMaskRefiner
+(class-agnostic refinement of given masks), on a tiny model and random clips."""
 import copy
 
 import pytest
@@ -17,12 +17,12 @@ register_all_modules()
 C = 32
 
 
-def tiny_model_cfg(refine_head=None, **test_cfg):
+def tiny_model_cfg(refine_head=None, model_type='VideoMaskTransfiner', **test_cfg):
     """A few-channel VMT: ResNet-18 with base width 8, 2 encoder levels, 2 decoder layers."""
     attn = dict(embed_dims=C, num_heads=4, dropout=0.0)
     refine = refine_head is not None
     return dict(
-        type='VideoMaskTransfiner',
+        type=model_type,
         data_preprocessor=dict(type='TrackDataPreprocessor', mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
                                pad_size_divisor=32, pad_mask=True),
@@ -120,9 +120,17 @@ def make_clip(num_frames, height=64, width=96, seed=0, with_gt=True):
     return imgs, sample
 
 
-def build(refine=True, **test_cfg):
+def build(refine=True, model_type='VideoMaskTransfiner', **test_cfg):
     model = MODELS.build(tiny_model_cfg(
-        dict(type='_RecordingRefineHead') if refine else None, **test_cfg))
+        dict(type='_RecordingRefineHead') if refine else None, model_type, **test_cfg))
+    model.init_weights()
+    return model
+
+
+def build_given(refine_head=None):
+    """The tiny GivenMaskRefiner (with the recording stand-in head by default)."""
+    model = MODELS.build(tiny_model_cfg(refine_head or dict(type='_RecordingRefineHead'),
+                                        'GivenMaskRefiner'))
     model.init_weights()
     return model
 
@@ -197,15 +205,18 @@ def test_chunking_does_not_change_predictions():
 
 
 def test_refine_masks_class_agnostic():
-    model = build().eval()
+    model = build_given().eval()
     imgs, _ = make_clip(3, height=60, width=90)
     coarse = torch.zeros(2, 3, 60, 90, dtype=torch.bool)
     coarse[0, :, 10:40, 10:50] = True
     coarse[1, :, 20:30, 50:80] = True
-    refined, confidence, region = model.refine_masks(imgs, coarse)
+    answer = model.refine_masks(imgs, coarse)
+    refined, confidence, region = answer.masks, answer.confidence, answer.region
     assert refined.shape == coarse.shape == region.shape and refined.dtype == torch.bool
     assert confidence.shape == coarse.shape and region.dtype == torch.bool
     assert (confidence >= 0.5).all() and (confidence <= 1).all()
+    # the confidence is the probability of the label the refined mask holds
+    assert torch.equal(torch.where(refined, answer.probs, 1 - answer.probs), confidence)
     # The stand-in labels every pixel at full resolution: all refined.
     assert region.all()
     # Backbone chunks of 2 frames, one refinement call over all 3 frames.
@@ -226,8 +237,9 @@ def real_refine_head():
 
 
 def test_gradients_reach_every_parameter_with_the_refine_head():
-    """End to end ('pred'): everything learns except the refiner's pooling projection,
-    which only the query-free path uses; 'given' trains that path (and the refiner only)."""
+    """VideoMaskTransfiner (end to end): everything learns except the refiner's pooling
+    projection, which only the query-free path uses; GivenMaskRefiner trains that path (and
+    the refiner only), with the same parameters."""
     model = MODELS.build(tiny_model_cfg(real_refine_head()))
     model.init_weights()
     clips = [make_clip(3, seed=0), make_clip(3, seed=1)]
@@ -239,8 +251,10 @@ def test_gradients_reach_every_parameter_with_the_refine_head():
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     assert missing == ['refine_head.mask_pool_proj.weight', 'refine_head.mask_pool_proj.bias']
 
-    model.zero_grad(set_to_none=True)
-    model.train_cfg['refine_input'] = 'given'
+    given = build_given(real_refine_head())
+    assert given.state_dict().keys() == model.state_dict().keys()
+    given.load_state_dict(model.state_dict())
+    model = given
     for video in data['data_samples']:
         for frame in video.video_data_samples:
             masks = frame.gt_instances.masks
@@ -252,18 +266,16 @@ def test_gradients_reach_every_parameter_with_the_refine_head():
     assert not refine_missing, refine_missing
 
 
-def test_given_mode_needs_coarse_masks():
-    model = build()
-    model.train_cfg['refine_input'] = 'given'
+def test_given_mask_refiner_needs_coarse_masks():
+    model = build_given()
     imgs, sample = make_clip(2)
     data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]), training=True)
     with pytest.raises(KeyError, match='coarse_masks'):
         model(**data, mode='loss')
 
 
-def test_given_mode_passes_the_pipelines_refine_regions_as_tracks(monkeypatch):
-    model = MODELS.build(tiny_model_cfg(real_refine_head()))
-    model.train_cfg['refine_input'] = 'given'
+def test_given_mask_refiner_passes_the_pipelines_refine_regions_as_tracks(monkeypatch):
+    model = build_given(real_refine_head())
     imgs, sample = make_clip(3, seed=2)
     data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]), training=True)
     expected = {}

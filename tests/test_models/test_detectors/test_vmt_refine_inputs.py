@@ -1,20 +1,20 @@
-"""What VideoMaskTransfiner gives its refinement head: temporal positions (the frames'
-indices in the video) and the instance embeddings of given masks ('pooled' or 'query')."""
+"""What VideoMaskTransfiner and GivenMaskRefiner give their refinement head: temporal
+positions (the frames' indices in the video) and the instance embeddings of given masks
+('pooled' or 'query')."""
 import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
-from mmvmt.registry import MODELS
 
 # the tiny model and its recording stand-in head, from test_vmt.py beside this file
 _spec = importlib.util.spec_from_file_location(
     '_vmt_test_helpers', osp.join(osp.dirname(osp.abspath(__file__)), 'test_vmt.py'))
 _helpers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_helpers)
-build, make_clip = _helpers.build, _helpers.make_clip
-real_refine_head, tiny_model_cfg = _helpers.real_refine_head, _helpers.tiny_model_cfg
+build, build_given, make_clip = _helpers.build, _helpers.build_given, _helpers.make_clip
+real_refine_head = _helpers.real_refine_head
 
 
 def test_training_positions_are_the_sampled_frames_indices_in_the_video():
@@ -47,7 +47,7 @@ def test_test_positions_are_the_whole_videos_indices_with_chunked_features():
 def test_refine_masks_with_query_embeddings():
     """given_embeddings='query': refine_masks runs the decoder and hands its predictions of
     the video to the head; 'pooled' does not run it."""
-    model = build().eval()
+    model = build_given().eval()
     imgs, _ = make_clip(3, height=60, width=90)
     coarse = torch.zeros(2, 3, 60, 90, dtype=torch.bool)
     coarse[0, :, 10:40, 10:50] = True
@@ -57,22 +57,19 @@ def test_refine_masks_with_query_embeddings():
     model.refine_head.given_embeddings = 'query'
     model.refine_masks(imgs, coarse)
     queries = model.refine_head.given_queries[-1]
-    assert queries['inst_embeds'].shape == (4, 32)
-    assert queries['coarse_logits'].shape == (4, 3, 8, 12)
+    assert queries.inst_embeds.shape == (4, 32)
+    assert queries.coarse_logits.shape == (4, 3, 8, 12)
+    assert queries.query_inds.shape == (4,)
 
 
 def test_real_head_refines_given_masks_with_query_embeddings_and_given_training_refuses_it():
-    cfg = tiny_model_cfg(dict(real_refine_head(), given_embeddings='query'))
-    model = MODELS.build(cfg)
-    model.init_weights()
-    model.eval()
+    model = build_given(dict(real_refine_head(), given_embeddings='query')).eval()
     imgs, _ = make_clip(3, height=60, width=90)
     coarse = torch.zeros(2, 3, 60, 90, dtype=torch.bool)
     coarse[0, :, 10:40, 10:50] = True
-    refined, confidence, region = model.refine_masks(imgs, coarse)
-    assert refined.shape == confidence.shape == region.shape == coarse.shape
+    answer = model.refine_masks(imgs, coarse)
+    assert answer.probs.shape == answer.region.shape == coarse.shape
     model.train()
-    model.train_cfg['refine_input'] = 'given'
     imgs, sample = make_clip(2)
     data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]), training=True)
     for frame in data['data_samples'][0].video_data_samples:

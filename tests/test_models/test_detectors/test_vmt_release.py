@@ -1,4 +1,4 @@
-"""VideoMaskTransfiner with VMTReleaseRefineHead: what the detector hands the released
+"""VMTRelease (SeqFormer with VMTReleaseRefineHead): what the detector hands the released
 refiner, on a tiny model and a random video."""
 import importlib.util
 import os.path as osp
@@ -24,7 +24,7 @@ def release_model():
                 encoder=dict(num_layers=1, layer_cfg=dict(
                     self_attn_cfg=dict(embed_dims=P, num_heads=2, batch_first=True),
                     ffn_cfg=dict(embed_dims=P, feedforward_channels=16))))
-    cfg = _shared.tiny_model_cfg(head)
+    cfg = _shared.tiny_model_cfg(head, 'VMTRelease')
     cfg.pop('refine_neck', None)  # the released refiner reads the raw stride-4 map
     model = MODELS.build(cfg)
     model.init_weights()
@@ -64,13 +64,14 @@ def test_predict_hands_the_release_head_its_inputs(pad):
     assert (seen['boxes'][..., 1] <= 60 / pad_h + 1e-6).all()
 
 
-def test_training_and_query_free_refinement_are_refused():
+def test_training_is_refused_and_a_refine_neck_too():
     model = release_model()
-    with pytest.raises(NotImplementedError, match='VMTReleaseRefineHead'):
+    with pytest.raises(NotImplementedError, match='released refiner'):
         model.loss(torch.zeros(1, 2, 3, 64, 96), [])
-    with pytest.raises(NotImplementedError, match='VMTRefineHead'):
-        model.refine_masks(torch.zeros(2, 3, 64, 96, dtype=torch.uint8),
-                           torch.zeros(1, 2, 64, 96, dtype=torch.bool))
+    assert not hasattr(model, 'refine_masks')  # given masks: GivenMaskRefiner
+    cfg = _shared.tiny_model_cfg(dict(type='VMTReleaseRefineHead'), 'VMTRelease')
+    with pytest.raises(ValueError, match='refine_neck must be None'):
+        MODELS.build(cfg)
 
 
 def test_f8_is_the_mask_branch_sum_before_its_last_conv():
@@ -83,11 +84,11 @@ def test_f8_is_the_mask_branch_sum_before_its_last_conv():
     data = model.data_preprocessor(dict(inputs=[imgs], data_samples=[sample]))
     video = data['inputs'][0]
     with torch.no_grad():
-        enc = model.extract_video_feat(video, list(data['data_samples'][0]))
-        _, f8, _ = model._decode(enc, len(video))
+        enc = model.encode_video(video, list(data['data_samples'][0]))
+        f8 = model.bbox_head.mask_features(enc).f8_sum
         branch = model.bbox_head.mask_branch
-        levels = branch.split_levels(enc['memory'], enc['spatial_shapes'],
-                                     enc['level_start_index'], branch.num_levels)
+        levels = branch.split_levels(enc.memory, enc.spatial_shapes, enc.level_start_index,
+                                     branch.num_levels)
         x = levels[-1]
         for conv, level in zip(branch.fuse_convs[:-1], levels[-2::-1]):
             x = level + torch.nn.functional.interpolate(torch.relu(conv(x)),

@@ -5,6 +5,7 @@ from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 
+from mmvmt.models.data import EncodedFrames
 from mmvmt.models.layers import SeqFormerTransformerDecoder
 from mmvmt.registry import MODELS
 from mmvmt.utils import register_all_modules
@@ -35,28 +36,27 @@ def _memory(num_frames_total, seed=0):
     sizes = spatial_shapes.prod(1)
     level_start_index = torch.cat([sizes.new_zeros(1), sizes.cumsum(0)[:-1]])
     memory = torch.randn(num_frames_total, int(sizes.sum()), C, generator=gen)
-    return dict(memory=memory, spatial_shapes=spatial_shapes,
-                level_start_index=level_start_index,
-                valid_ratios=torch.ones(num_frames_total, len(SHAPES), 2))
+    return EncodedFrames(memory=memory, memory_mask=None, spatial_shapes=spatial_shapes,
+                         level_start_index=level_start_index,
+                         valid_ratios=torch.ones(num_frames_total, len(SHAPES), 2))
 
 
 def _run(head, decoder, enc, num_frames, num_queries=6):
     """The detector's decoding: random queries -> decoder -> head, and the mask branch."""
     gen = torch.Generator().manual_seed(1)
-    num_videos = enc['memory'].shape[0] // num_frames
+    num_videos = enc.memory.shape[0] // num_frames
     query = torch.randn(num_videos, num_queries, C, generator=gen)
     query_pos = torch.randn(num_videos, num_queries, C, generator=gen)
     reference = torch.rand(num_videos, num_queries, 2, generator=gen)
-    inst, box, refs = decoder(query=query, query_pos=query_pos, value=enc['memory'],
+    inst, box, refs = decoder(query=query, query_pos=query_pos, value=enc.memory,
                               key_padding_mask=None, reference_points=reference,
-                              spatial_shapes=enc['spatial_shapes'],
-                              level_start_index=enc['level_start_index'],
-                              valid_ratios=enc['valid_ratios'],
+                              spatial_shapes=enc.spatial_shapes,
+                              level_start_index=enc.level_start_index,
+                              valid_ratios=enc.valid_ratios,
                               reg_branches=head.reg_branches, num_frames=num_frames)
-    outs = head(inst, box, refs, num_frames)
-    f8, mask_feats = head.mask_features(enc['memory'], enc['spatial_shapes'],
-                                        enc['level_start_index'])
-    return outs, f8, mask_feats
+    layers = head(inst, box, refs, num_frames)
+    feats = head.mask_features(enc)
+    return layers, feats.f8, feats.mask_feats
 
 
 def _video_sample(num_frames, height=64, width=96, seed=0):
@@ -98,19 +98,19 @@ def test_forward_shapes():
     head, decoder = _head(num_layers=2)
     num_videos, num_frames = 2, 3
     outs, f8, mask_feats = _run(head, decoder, _memory(num_videos * num_frames), num_frames)
-    assert len(outs['cls_scores']) == 2
-    assert outs['cls_scores'][-1].shape == (num_videos, 6, 3)
-    assert outs['bbox_preds'][-1].shape == (num_videos, 6, num_frames, 4)
-    assert outs['inst_embeds'][-1].shape == (num_videos, 6, C)
-    assert outs['mask_centers'][0].shape == (num_videos, 6, num_frames, 2)
+    assert len(outs) == 2
+    assert outs[-1].cls_scores.shape == (num_videos, 6, 3)
+    assert outs[-1].bbox_preds.shape == (num_videos, 6, num_frames, 4)
+    assert outs[-1].inst_embeds.shape == (num_videos, 6, C)
+    assert outs[0].mask_centers.shape == (num_videos, 6, num_frames, 2)
     assert f8.shape == (num_videos * num_frames, C, 8, 12)
     assert mask_feats.shape == (num_videos * num_frames, 4, 8, 12)
-    boxes = outs['bbox_preds'][-1]
+    boxes = outs[-1].bbox_preds
     assert ((boxes > 0) & (boxes < 1)).all()
     # The boxes of different frames differ: each frame has its own box query.
     assert not torch.allclose(boxes[:, :, 0], boxes[:, :, 1])
     # Layer l's masks are centred on its input reference: layer 1's on layer 0's boxes.
-    torch.testing.assert_close(outs['mask_centers'][1], outs['bbox_preds'][0][..., :2])
+    torch.testing.assert_close(outs[1].mask_centers, outs[0].bbox_preds[..., :2])
 
 
 def test_frames_of_other_videos_do_not_leak():
@@ -118,11 +118,11 @@ def test_frames_of_other_videos_do_not_leak():
     head.eval(), decoder.eval()
     enc = _memory(4)
     outs, _, _ = _run(head, decoder, enc, num_frames=2)
-    enc['memory'] = enc['memory'].clone()
-    enc['memory'][2:] += 1.0
+    enc.memory = enc.memory.clone()
+    enc.memory[2:] += 1.0
     outs2, _, _ = _run(head, decoder, enc, num_frames=2)
-    torch.testing.assert_close(outs['inst_embeds'][0][0], outs2['inst_embeds'][0][0])
-    assert not torch.allclose(outs['inst_embeds'][0][1], outs2['inst_embeds'][0][1])
+    torch.testing.assert_close(outs[0].inst_embeds[0], outs2[0].inst_embeds[0])
+    assert not torch.allclose(outs[0].inst_embeds[1], outs2[0].inst_embeds[1])
 
 
 def test_preprocess_gt_builds_tracks_with_valid_flags():
@@ -143,19 +143,19 @@ def test_loss_and_gradients(mask_weight):
         assigner=dict(type='VideoHungarianAssigner', mask_weight=mask_weight)))
     num_frames = 3
     enc = _memory(2 * num_frames)
-    enc['memory'].requires_grad_(True)
+    enc.memory.requires_grad_(True)
     outs, _, mask_feats = _run(head, decoder, enc, num_frames)
     gts = head.preprocess_gt([_video_sample(num_frames, seed=0),
                               _video_sample(num_frames, seed=1)])
-    losses, matched = head.loss(outs, mask_feats, gts, torch.tensor([[96., 64.]] * 2))
+    losses, matched = head.loss_and_match(outs, mask_feats, gts, torch.tensor([[96., 64.]] * 2))
     for name in ('loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'loss_dice'):
         assert name in losses and f'd0.{name}' in losses
         assert torch.isfinite(losses[name])
-    assert matched['inst_embeds'].shape == (4, C)
-    assert matched['coarse_logits'].shape == (4, num_frames, 8, 12)
-    assert matched['video_idx'].tolist() == [0, 0, 1, 1]
-    assert matched['gt_masks'].shape == (4, num_frames, 64, 96)
-    assert matched['valid'].shape == (4, num_frames)
+    assert matched.inst_embeds.shape == (4, C)
+    assert matched.coarse_logits.shape == (4, num_frames, 8, 12)
+    assert matched.video_idx.tolist() == [0, 0, 1, 1]
+    assert matched.gt_masks.shape == (4, num_frames, 64, 96)
+    assert matched.valid.shape == (4, num_frames)
     sum(losses.values()).backward()
     missing = [n for n, p in head.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, missing
@@ -176,10 +176,10 @@ def test_loss_without_gt_instances():
     sample = _video_sample(2)
     for frame in sample.video_data_samples:
         frame.gt_instances = frame.gt_instances[:0]
-    losses, matched = head.loss(outs, mask_feats, head.preprocess_gt([sample]),
+    losses, matched = head.loss_and_match(outs, mask_feats, head.preprocess_gt([sample]),
                                 torch.tensor([[96., 64.]]))
     assert all(torch.isfinite(v) for v in losses.values())
-    assert matched['inst_embeds'].shape == (0, C)
+    assert matched.inst_embeds.shape == (0, C)
 
 
 def test_predict_topk():
@@ -187,9 +187,9 @@ def test_predict_topk():
     head.eval()
     outs, _, mask_feats = _run(head, decoder, _memory(3), num_frames=3)
     pred = head.predict(outs, mask_feats, torch.tensor([96., 64.]))
-    assert pred['scores'].shape == (4,)
-    assert (pred['scores'][:-1] >= pred['scores'][1:]).all()
-    assert pred['coarse_logits'].shape == (4, 3, 8, 12)
-    assert pred['mask_logits'].shape == (4, 3, 16, 24)
-    assert pred['inst_embeds'].shape == (4, C)
-    assert ((pred['labels'] >= 0) & (pred['labels'] < 3)).all()
+    assert pred.scores.shape == (4,)
+    assert (pred.scores[:-1] >= pred.scores[1:]).all()
+    assert pred.coarse_logits.shape == (4, 3, 8, 12)
+    assert pred.mask_logits.shape == (4, 3, 16, 24)
+    assert pred.inst_embeds.shape == (4, C)
+    assert ((pred.labels >= 0) & (pred.labels < 3)).all()

@@ -109,14 +109,12 @@ def test_outside_nodes_keeps_upsampled_coarse_and_crops_to_image():
     assert set(out['label_cell'].unique().tolist()) <= {0, 1, 4, 8}
 
 
-def test_predict_confidence():
+def test_predict_gives_probabilities_and_label_cells_per_pixel():
     torch.manual_seed(0)
     head = make_head(max_nodes_per_frame=(2, 4, 8)).eval()
     with torch.no_grad():
         probs, label_cell = head.predict(**make_inputs())
     assert probs.shape == label_cell.shape == (3, 3, 64, 96) and ((probs >= 0) & (probs <= 1)).all()
-    conf = head.confidence(probs)
-    assert torch.allclose(conf, torch.maximum(probs, 1 - probs)) and (conf >= 0.5).all()
 
 
 def test_pooled_embeddings_describe_the_object_not_the_background():

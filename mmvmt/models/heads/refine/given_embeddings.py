@@ -6,9 +6,10 @@ Shape shorthand:
     C_q: instance embedding channels, h8 x w8: the H/8 grid.
 
 :class:`PooledEmbeddings` averages the H/8 features under each mask (what a refiner trained
-on given masks, ``refine_input='given'``, learns with); :class:`QueryEmbeddings` takes the
-base detector's query whose coarse masks overlap the track best (for a model whose base head
-is trained, ``refine_input='pred'``), pooled where none does. Both project the pooled
+on given masks, :class:`~mmvmt.models.detectors.GivenMaskRefiner`, learns with);
+:class:`QueryEmbeddings` takes the base detector's query whose coarse masks overlap the
+track best (for a model whose base head is trained,
+:class:`~mmvmt.models.detectors.VideoMaskTransfiner`), pooled where none does. Both project the pooled
 features with the head's ``mask_pool_proj``, which the head owns (its checkpoints hold it).
 """
 from typing import Dict, Optional, Tuple
