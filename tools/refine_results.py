@@ -15,12 +15,15 @@ changes only inside the region the refiner refined and where its confidence exce
 
 Each refined video is appended to ``REFINED.json.progress.jsonl`` as it is done; an
 interrupted run continues with ``--resume`` (same inputs, checkpoint and settings, checked by
-SHA-256), and the progress file is removed once REFINED.json is written.
+SHA-256), and the progress file is removed once REFINED.json is written. One run at a time
+writes REFINED.json: it holds ``REFINED.json.lock`` (see :mod:`mmvmt.utils.output_lock`) from
+before any work to the end, and a second run on the same ``--out`` refuses at once.
 """
 import argparse
 import json
 import os
 import os.path as osp
+from contextlib import ExitStack
 from typing import Dict
 
 import torch
@@ -29,6 +32,7 @@ from mmengine.config import DictAction
 from mmvmt.engine import ResultRefiner, build_refiner, dump_json_atomic, file_sha256
 from mmvmt.structures import YTVISFormatError
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.output_lock import OutputLockedError, lock_path, output_lock
 from mmvmt.utils.output_paths import OutputPathError, annotation_folders, check_output_path
 
 
@@ -110,18 +114,34 @@ def check_paths(args: argparse.Namespace) -> None:
         raise SystemExit(f'refine_results: --img-root {args.img_root} is not a folder')
     inputs = [args.results, args.videos, args.config, args.checkpoint]
     try:
-        for path in (args.out, args.out + PROGRESS_SUFFIX):
+        for path in (args.out, args.out + PROGRESS_SUFFIX, lock_path(args.out)):
             check_output_path(path, inputs=inputs, protected_dirs=annotation_folders(
                 [args.videos]), option='--out')
     except OutputPathError as err:
         raise SystemExit(f'refine_results: {err}')
-    if osp.exists(args.out):
-        raise SystemExit(f'refine_results: {args.out} exists; choose a new --out')
+    check_new(args.out)
+
+
+def check_new(out: str) -> None:
+    """Refuse an existing output: it is never overwritten."""
+    if osp.exists(out):
+        raise SystemExit(f'refine_results: {out} exists; choose a new --out')
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     check_paths(args)
+    with ExitStack() as held:
+        try:
+            held.enter_context(output_lock(args.out))
+        except OutputLockedError as err:
+            raise SystemExit(f'refine_results: {err}')
+        return refine(args)
+
+
+def refine(args: argparse.Namespace) -> dict:
+    """The run of :func:`main`, with the output's lock held."""
+    check_new(args.out)  # a run that held the lock before us may have finished it
     register_all_modules(init_default_scope=False)
     refiner = ResultRefiner(args.conf_thr, max_tracks_per_pass=args.max_tracks_per_pass,
                             score_thr=args.score_thr, remove_thr=args.remove_thr)

@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 from mmvmt.engine import SelfCorrection
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.launch import load_config
+from mmvmt.utils.output_lock import OutputLockedError
 from mmvmt.utils.output_paths import OutputPathError, check_work_dir, runner_rules
 
 
@@ -73,7 +74,11 @@ def main() -> None:
         if args.resume not in (None, 'auto'):
             raise SystemExit('--resume takes no checkpoint for a self-correction config: it '
                              'continues the run in the work dir at its round and stage.')
-        for round, path in enumerate(SelfCorrection(cfg, resume=args.resume == 'auto').run(), 1):
+        try:
+            outputs = SelfCorrection(cfg, resume=args.resume == 'auto').run()
+        except OutputLockedError as e:  # another run works in this work dir
+            raise SystemExit(f'error: {e}')
+        for round, path in enumerate(outputs, 1):
             print(f'round {round}: {path}')
         return
     if args.resume == 'auto':

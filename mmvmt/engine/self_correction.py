@@ -40,6 +40,7 @@ dir must be writable and lie in no input's folder.
 Files under ``<work_dir>/self_correction/``::
 
     state.json                          the progress (SelfCorrectionState), atomic
+    state.json.lock                     held by the run in progress (pid inside)
     self_correction_<time>.log          the driver's log (rounds, validation, decisions)
     round_<k>/train/                    round k's training work dir (checkpoints, logs)
     round_<k>/correct/                  logs of a correction resumed without its training
@@ -53,7 +54,9 @@ no later round writes into a finished round's files.
 Resuming (``resume=True``) continues at the state's round and stage: an unfinished training
 resumes from the round's latest checkpoint through mmengine's resume; a finished one goes
 straight to the correction; finished rounds are not redone. Without ``resume`` an existing
-state is an error, so a second run never mixes with or replaces the first one's files. The
+state is an error, so a second run never mixes with or replaces the first one's files; and
+while a run works, its main process holds ``state.json.lock`` (:mod:`mmvmt.utils.output_lock`),
+so a second run started in the same work dir, resumed or not, refuses at once. The
 inputs are only read, and their SHA-256 is checked at every resume. A changed input is
 accepted only while nothing has been made from it yet (round 1's correction, which reads
 the coarse file, and round 1's validation, which reads the validation files, are not done):
@@ -66,6 +69,7 @@ import json
 import logging
 import os
 import os.path as osp
+from contextlib import ExitStack
 from typing import Dict, List, Optional, Tuple
 
 import mmengine
@@ -78,7 +82,8 @@ from mmengine.runner import Runner, find_latest_checkpoint
 from mmengine.utils.dl_utils import set_multi_processing
 
 from mmvmt.registry import DATASETS
-from mmvmt.utils.output_paths import check_output_path
+from mmvmt.utils.output_lock import output_lock
+from mmvmt.utils.output_paths import check_output_path, runner_rules
 from .annotation_corrector import AnnotationCorrector, provenance_path
 from .atomic_json import file_sha256
 from .correction_inputs import check_correction_input
@@ -184,6 +189,14 @@ class SelfCorrection:
         """
         self._init_distributed()
         on_main_process(self._check_work_dir, f'checking {self.root}')
+        with ExitStack() as held:
+            # One run per work dir: the main process holds the lock until the run ends.
+            on_main_process(lambda: held.enter_context(output_lock(self.state_file)),
+                            f'locking {self.state_file}')
+            return self._run_rounds()
+
+    def _run_rounds(self) -> List[str]:
+        """The rounds of :meth:`run`, with the work dir's lock held."""
         self.logger = self._driver_logger()
         state = on_main_process(self._load_or_start, 'starting self-correction')
         while state.round <= self.num_rounds and state.stopped_after is None:
@@ -244,9 +257,14 @@ class SelfCorrection:
                                       self.corrector.segm_key, val['use_refined_segm'])
 
     def _check_work_dir(self) -> None:
-        """The work dir is writable and holds no input, nor lies in an input's folder."""
-        check_output_path(self.root, inputs=self.input_files(),
-                          protected_dirs=[osp.dirname(f) for f in self.input_files()],
+        """The work dir is writable and holds no input, nor lies in an input's folder: the
+        coarse and validation files' folders and, as for any training run, the annotation
+        and image folders of every dataset of the config (round 1's training set too)."""
+        rules = runner_rules(self.cfg, inputs=self.input_files())
+        protected = dict(rules['protected_dirs'])
+        for f in self.input_files():
+            protected.setdefault(osp.dirname(f), 'the annotation folder of an input dataset')
+        check_output_path(self.root, inputs=rules['inputs'], protected_dirs=protected,
                           is_dir=True, option='work_dir')
 
     # ------------------------------------------------------------------ stages

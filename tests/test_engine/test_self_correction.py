@@ -27,6 +27,7 @@ from mmvmt.engine import (AnnotationCorrector, SelfCorrection, SelfCorrectionSta
 from mmvmt.registry import HOOKS
 from mmvmt.structures import YTVISFormatError
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.output_lock import OutputLockedError
 from mmvmt.utils.output_paths import OutputPathError
 
 register_all_modules()
@@ -294,6 +295,43 @@ def test_a_work_dir_in_an_input_folder_is_refused_before_anything(toy_root, tmp_
         SelfCorrection(make_cfg(toy_root, work, **{
             'self_correction.coarse_dataset.ann_file': str(coarse)})).run()
     assert os.listdir(annotations) == ['train_coarse.json']
+
+
+def test_a_work_dir_in_the_training_sets_annotation_folder_is_refused(toy_root, tmp_path):
+    data = tmp_path / 'ovis'
+    (data / 'annotations').mkdir(parents=True)
+    train_file = data / 'annotations/train_hq.json'
+    train_file.write_bytes((toy_root / 'annotations/train_hq.json').read_bytes())
+    before = sha256(train_file)
+    cfg = make_cfg(toy_root, data / 'annotations/work', **{
+        'train_dataloader.dataset.data_root': f'{data}/',
+        'train_dataloader.dataset.ann_file': 'annotations/train_hq.json'})
+    with pytest.raises(OutputPathError, match=r'lies inside .*ovis/annotations, the '
+                                              'annotation folder of an input dataset'):
+        SelfCorrection(cfg).run()
+    assert os.listdir(data / 'annotations') == ['train_hq.json']
+    assert sha256(train_file) == before
+
+
+def test_a_second_run_in_the_same_work_dir_refuses_at_once(toy_root, tmp_path, monkeypatch):
+    sc = tmp_path / 'self_correction'
+    seen = []
+
+    def second_run(self):  # runs while the first run holds the work dir's lock
+        for resume in (False, True):
+            with pytest.raises(OutputLockedError, match=rf'state\.json\.lock is held by '
+                                                        rf'process {os.getpid()}\b'):
+                SelfCorrection(make_cfg(toy_root, tmp_path), resume=resume).run()
+        seen.append(sorted(os.listdir(sc)))
+        raise Interrupted('first run stops here')
+
+    monkeypatch.setattr(SelfCorrection, 'check_inputs', second_run)
+    with pytest.raises(Interrupted):
+        SelfCorrection(make_cfg(toy_root, tmp_path)).run()
+    # The second run wrote nothing: one driver log (the first run's) and the lock.
+    assert len(seen) == 1 and len(seen[0]) == 2 and seen[0][1] == 'state.json.lock'
+    assert seen[0][0].endswith('.log')
+    assert sorted(os.listdir(sc)) == seen[0][:1]  # the lock is gone with its run
 
 
 def file_hashes(*roots):

@@ -2,7 +2,12 @@
 import copy
 import importlib.util
 import json
+import os
 import os.path as osp
+import re
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -18,6 +23,10 @@ spec = importlib.util.spec_from_file_location('refine_results',
                                               osp.join(ROOT, 'tools', 'refine_results.py'))
 refine_results = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(refine_results)
+HOLDER = osp.join(osp.dirname(osp.abspath(__file__)), '_refine_results_holder.py')
+spec = importlib.util.spec_from_file_location('_refine_results_holder', HOLDER)
+holder = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(holder)
 
 
 @pytest.fixture(scope='module')
@@ -129,3 +138,37 @@ def test_an_interrupted_run_resumes_where_it_stopped(inputs, monkeypatch):
     assert second.calls == 1 and stats['videos_resumed'] == 1  # only the second video
     assert open(out).read() == open(reference).read()
     assert not osp.exists(progress)
+
+
+def test_a_second_run_on_the_same_out_refuses_before_any_work(inputs, monkeypatch, tmp_path):
+    BoxFlip = holder.BoxFlip
+    reference = str(tmp_path / 'reference.json')
+    monkeypatch.setattr(refine_results, 'build_refiner', lambda *a, **k: BoxFlip())
+    refine_results.main(argv(inputs, reference))
+
+    out = str(tmp_path / 'refined.json')
+    started, go = tmp_path / 'started', tmp_path / 'go'
+    first = subprocess.Popen(
+        [sys.executable, HOLDER, str(started), str(go), '--', *argv(inputs, out)],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not started.exists() and first.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), first.stderr.read() if first.poll() is not None else ''
+        progress = out + refine_results.PROGRESS_SUFFIX
+        before = open(progress).read()
+        second = BoxFlip()
+        monkeypatch.setattr(refine_results, 'build_refiner', lambda *a, **k: second)
+        for extra in ([], ['--resume']):
+            with pytest.raises(SystemExit, match=rf'{re.escape(out)}\.lock is held by process '
+                                                 rf'{first.pid}\b'):
+                refine_results.main(argv(inputs, out) + extra)
+        assert second.calls == 0 and open(progress).read() == before  # refused before work
+        go.touch()
+        assert first.wait(120) == 0, first.stderr.read()
+    finally:
+        go.touch()
+        first.wait(120)
+    assert open(out, 'rb').read() == open(reference, 'rb').read()
+    assert not osp.exists(progress) and not osp.exists(out + '.lock')
