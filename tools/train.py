@@ -10,11 +10,12 @@ at its round and stage.
 """
 import argparse
 import os
+import sys
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmvmt.engine import SelfCorrection
+from mmvmt.engine import CorrectionSettingsError, SelfCorrection
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.launch import load_config
 from mmvmt.utils.output_lock import OutputLockedError
@@ -75,7 +76,12 @@ def main() -> None:
             raise SystemExit('--resume takes no checkpoint for a self-correction config: it '
                              'continues the run in the work dir at its round and stage.')
         try:
-            outputs = SelfCorrection(cfg, resume=args.resume == 'auto').run()
+            self_correction = SelfCorrection(cfg, resume=args.resume == 'auto')
+        except CorrectionSettingsError as e:  # an argument error: one line, exit code 2
+            print(f'train.py: error: self_correction.{e}', file=sys.stderr)
+            raise SystemExit(2)
+        try:
+            outputs = self_correction.run()
         except OutputLockedError as e:  # another run works in this work dir
             raise SystemExit(f'error: {e}')
         for round, path in enumerate(outputs, 1):

@@ -7,6 +7,7 @@ from .atomic_json import dump_json_atomic, file_sha256
 from .confident_relabel import confident_relabel
 from .corrected_annotations import corrected_annotations
 from .correction_inputs import check_correction_input
+from .correction_settings import CorrectionSettings, CorrectionSettingsError
 from .correction_validation import annotation_boundary_ap, annotations_as_results, ap_saturated
 from .epoch_length_hook import EpochLengthHook
 from .rank_sync import PeerProcessError, on_every_process, on_main_process
@@ -19,7 +20,8 @@ from .vis_visualization_hook import VISVisualizationHook
 
 __all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'correct_video_masks',
            'provenance_path', 'dump_json_atomic', 'file_sha256', 'confident_relabel',
-           'corrected_annotations', 'check_correction_input', 'annotation_boundary_ap',
+           'corrected_annotations', 'check_correction_input', 'CorrectionSettings',
+           'CorrectionSettingsError', 'annotation_boundary_ap',
            'annotations_as_results', 'ap_saturated', 'PeerProcessError', 'on_every_process',
            'on_main_process', 'ResultRefinementHook', 'ResultRefiner', 'build_refiner',
            'SelfCorrection', 'SelfCorrectionState', 'correct_sharded', 'VISVisualizationHook',

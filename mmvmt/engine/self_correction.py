@@ -70,6 +70,7 @@ import logging
 import os
 import os.path as osp
 from contextlib import ExitStack
+from dataclasses import asdict
 from typing import Dict, List, Optional, Tuple
 
 import mmengine
@@ -87,6 +88,7 @@ from mmvmt.utils.output_paths import check_output_path, runner_rules
 from .annotation_corrector import AnnotationCorrector, provenance_path
 from .atomic_json import file_sha256
 from .correction_inputs import check_correction_input
+from .correction_settings import CorrectionSettings
 from .correction_validation import annotation_boundary_ap, ap_saturated
 from .rank_sync import on_main_process
 from .self_correction_state import SelfCorrectionState
@@ -102,11 +104,12 @@ class SelfCorrection:
       pipeline (``type``, ``data_root``, ``ann_file``, ``data_prefix.img_path``, extra
       arguments); its file is the coarse input of round 1 and its type reads the corrected
       files in later rounds;
-    - ``num_rounds`` (int, default 4), ``conf_thr`` (float, default 0.65), ``remove_thr``
-      (float, optional: the confidence a removal of coarse foreground needs, default
-      ``conf_thr``; see :mod:`~mmvmt.engine.confident_relabel`);
-    - ``frame_pipeline`` (list[dict], optional), ``max_tracks_per_pass`` (int, default 8),
-      ``segm_key`` (str, default ``'segmentations'``): see :class:`AnnotationCorrector`;
+    - ``num_rounds`` (int, default 4);
+    - ``conf_thr``, ``remove_thr`` (the confidence a removal of coarse foreground needs),
+      ``max_tracks_per_pass``: see :class:`~mmvmt.engine.CorrectionSettings` (defaults
+      0.65, ``conf_thr``, 8; checked when the driver is built);
+    - ``frame_pipeline`` (list[dict], optional), ``segm_key`` (str, default
+      ``'segmentations'``): see :class:`AnnotationCorrector`;
     - ``init_from_previous_round`` (bool, default True): round k > 1 starts from round
       k-1's final checkpoint, else from ``cfg.load_from``;
     - ``validation`` (dict, optional): the early stop. ``coarse_dataset`` (``data_root``,
@@ -138,9 +141,8 @@ class SelfCorrection:
         self.coarse_dataset = ConfigDict(sc['coarse_dataset'])
         self.input_ann_file, self.img_root = _dataset_paths(self.coarse_dataset)
         self.corrector = AnnotationCorrector(
-            conf_thr=sc.get('conf_thr', 0.65), frame_pipeline=sc.get('frame_pipeline'),
-            max_tracks_per_pass=sc.get('max_tracks_per_pass', 8),
-            segm_key=sc.get('segm_key', 'segmentations'), remove_thr=sc.get('remove_thr'))
+            **asdict(CorrectionSettings.from_config(sc)), frame_pipeline=sc.get('frame_pipeline'),
+            segm_key=sc.get('segm_key', 'segmentations'))
         self.validation = None
         if sc.get('validation') is not None:
             val = sc.validation
