@@ -119,11 +119,7 @@ class ResultRefiner:
                 frame list has the wrong length.
         """
         videos, results = self.check_inputs(videos_file, results_file)
-        by_video: Dict[int, List[int]] = {}
-        for i, res in enumerate(results):
-            if res['score'] >= self.score_thr and any(s is not None
-                                                      for s in res['segmentations']):
-                by_video.setdefault(int(res['video_id']), []).append(i)
+        by_video = self.videos_to_refine(results)
         done = done or {}
         refined = [copy.deepcopy(r) for r in results]
         stats = dict(videos=len(by_video), results=len(results),
@@ -148,6 +144,16 @@ class ResultRefiner:
             stats['pixels_refined'] += record['pixels_refined']
             progress.update()
         return refined, stats
+
+    def videos_to_refine(self, results: List[dict]) -> Dict[int, List[int]]:
+        """video id -> the indices of its results that are refined (score >= ``score_thr``,
+        a mask in some frame), for checked ``results``, in the file's order."""
+        by_video: Dict[int, List[int]] = {}
+        for i, res in enumerate(results):
+            if res['score'] >= self.score_thr and any(s is not None
+                                                      for s in res['segmentations']):
+                by_video.setdefault(int(res['video_id']), []).append(i)
+        return by_video
 
     def _refine_video(self, model, results: List[dict], indices: List[int], video: YTVISVideo,
                       img_root: str, source: str) -> dict:
