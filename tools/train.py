@@ -15,7 +15,7 @@ import sys
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmvmt.engine import CorrectionSettingsError, SelfCorrection
+from mmvmt.engine import CorrectionSettingsError, SelfCorrection, SelfCorrectionStateError
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.launch import load_config
 from mmvmt.utils.output_lock import OutputLockedError
@@ -82,7 +82,7 @@ def main() -> None:
             raise SystemExit(2)
         try:
             outputs = self_correction.run()
-        except OutputLockedError as e:  # another run works in this work dir
+        except (OutputLockedError, SelfCorrectionStateError) as e:  # a run in this work dir
             raise SystemExit(f'error: {e}')
         for round, path in enumerate(outputs, 1):
             print(f'round {round}: {path}')

@@ -14,7 +14,7 @@ from .rank_sync import PeerProcessError, on_every_process, on_main_process
 from .result_refinement_hook import ResultRefinementHook
 from .result_refiner import ResultRefiner, build_refiner
 from .self_correction import SelfCorrection
-from .self_correction_state import SelfCorrectionState
+from .self_correction_state import SelfCorrectionState, SelfCorrectionStateError
 from .sharded_correction import correct_sharded
 from .vis_visualization_hook import VISVisualizationHook
 
@@ -24,5 +24,6 @@ __all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'correct_video_mas
            'CorrectionSettingsError', 'annotation_boundary_ap',
            'annotations_as_results', 'ap_saturated', 'PeerProcessError', 'on_every_process',
            'on_main_process', 'ResultRefinementHook', 'ResultRefiner', 'build_refiner',
-           'SelfCorrection', 'SelfCorrectionState', 'correct_sharded', 'VISVisualizationHook',
+           'SelfCorrection', 'SelfCorrectionState', 'SelfCorrectionStateError',
+           'correct_sharded', 'VISVisualizationHook',
            'EpochLengthHook']

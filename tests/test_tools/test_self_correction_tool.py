@@ -27,7 +27,8 @@ def run_tool(toy_root, work_dir, *options):
         'train_dataloader.dataset', 'self_correction.coarse_dataset')]
     proc = subprocess.run(
         [sys.executable, 'tools/self_correction.py', CONFIG, '--work-dir', str(work_dir),
-         '--cfg-options', *data, *options],
+         *[o for o in options if o.startswith('--')], '--cfg-options', *data,
+         *[o for o in options if not o.startswith('--')]],
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1'),
         capture_output=True, text=True, timeout=300)
     return proc.returncode, proc.stderr.strip()
@@ -56,3 +57,13 @@ def test_a_work_dir_in_the_training_sets_annotation_folder_is_refused(toy_root):
         'annotation folder of an input dataset' in err, err
     assert {f: hashlib.sha256((annotations / f).read_bytes()).hexdigest()
             for f in os.listdir(annotations)} == before
+
+
+def test_a_damaged_state_file_is_one_line_on_resume(toy_root, tmp_path):
+    state = tmp_path / 'work' / 'self_correction' / 'state.json'
+    state.parent.mkdir(parents=True)
+    state.write_text('{"version": 2, "round": 1, "stage": "tra')  # cut off
+    code, err = run_tool(toy_root, tmp_path / 'work', '--resume')
+    assert code == 1 and err.splitlines() == [err], err
+    assert err.startswith(f'error: {state}: is not JSON'), err
+    assert state.read_text() == '{"version": 2, "round": 1, "stage": "tra'
