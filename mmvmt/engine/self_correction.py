@@ -80,9 +80,11 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils.dl_utils import set_multi_processing
 
 from mmvmt.registry import DATASETS
+from mmvmt.utils.checkpoint_file import read_checkpoint
 from mmvmt.utils.output_lock import output_lock
 from mmvmt.utils.output_paths import check_output_path, runner_rules
 from .annotation_corrector import AnnotationCorrector, provenance_path
@@ -397,10 +399,13 @@ class SelfCorrection:
         if self._runner is None or self._runner[0] != round:
             self._runner = (round, Runner.from_cfg(self.round_cfg(round, state, 'correct')))
         runner = self._runner[1]
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if self._loaded != round:
-            runner.load_checkpoint(state.record(round)['checkpoint'], map_location='cpu')
+            # The one reader of checkpoint files: a damaged one is a CheckpointFileError
+            # naming it, not whatever torch.load trips over.
+            _load_checkpoint_to_model(model, read_checkpoint(state.record(round)['checkpoint']))
             self._loaded = round
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+        return model
 
     def _correct(self, round: int, state: SelfCorrectionState) -> None:
         record = state.record(round)

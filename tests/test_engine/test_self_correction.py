@@ -27,6 +27,7 @@ from mmvmt.engine import (AnnotationCorrector, SelfCorrection, SelfCorrectionSta
 from mmvmt.registry import HOOKS
 from mmvmt.structures import YTVISFormatError
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.checkpoint_file import CheckpointFileError
 from mmvmt.utils.output_lock import OutputLockedError
 from mmvmt.utils.output_paths import OutputPathError
 
@@ -332,6 +333,22 @@ def test_a_second_run_in_the_same_work_dir_refuses_at_once(toy_root, tmp_path, m
     assert len(seen) == 1 and len(seen[0]) == 2 and seen[0][1] == 'state.json.lock'
     assert seen[0][0].endswith('.log')
     assert sorted(os.listdir(sc)) == seen[0][:1]  # the lock is gone with its run
+
+
+@pytest.mark.parametrize('content, message', [
+    (b'', 'is empty'), (b'not a checkpoint\n', 'cannot be read as a torch checkpoint')])
+def test_a_bad_round_checkpoint_is_one_clear_error(toy_root, tmp_path, content, message):
+    # A run resumed at round 1's correction, whose final checkpoint was damaged since.
+    bad = tmp_path / 'iter_2.pth'
+    bad.write_bytes(content)
+    cfg = make_cfg(toy_root, tmp_path)
+    sc = SelfCorrection(cfg)
+    SelfCorrectionState(sc.state_file, sc.input_ann_file,
+                        {f: sha256(f) for f in sc.input_files()}, stage='correct',
+                        rounds=[dict(round=1, checkpoint=str(bad))]).save()
+    with pytest.raises(CheckpointFileError, match=rf'^{bad}: {message}'):
+        SelfCorrection(make_cfg(toy_root, tmp_path), resume=True).run()
+    assert not osp.exists(sc.output_file(1)) and bad.read_bytes() == content
 
 
 def file_hashes(*roots):
