@@ -18,18 +18,18 @@ interrupted run continues with ``--resume`` (same inputs, checkpoint and setting
 SHA-256), and the progress file is removed once REFINED.json is written. On resuming, every
 record of the progress file is checked against the inputs; a damaged file is refused naming
 its line (see :func:`load_progress`), a file left empty by a kill before its first line is a
-new run. One run at a time
-writes REFINED.json: it holds ``REFINED.json.lock`` (see :mod:`mmvmt.utils.output_lock`) from
-before any work to the end, and a second run on the same ``--out`` refuses at once.
+new run. One run at a time writes REFINED.json: it holds ``REFINED.json.lock`` (see
+:mod:`mmvmt.utils.output_lock`) from before any work to the end, and a second run on the
+same ``--out`` refuses at once.
 """
 import argparse
 import json
 import math
 import os
 import os.path as osp
+import sys
 from contextlib import ExitStack
 from dataclasses import asdict
-import sys
 from typing import Dict, List, NoReturn, Optional, Tuple
 
 import torch
@@ -97,7 +97,8 @@ def run_settings(args: argparse.Namespace) -> dict:
                 videos_sha256=file_sha256(args.videos),
                 checkpoint_sha256=file_sha256(args.checkpoint),
                 config=osp.abspath(args.config), cfg_options=args.cfg_options or {},
-                conf_thr=args.conf_thr, remove_thr=args.remove_thr, score_thr=args.score_thr)
+                conf_thr=args.settings.conf_thr, remove_thr=args.settings.remove_thr,
+                score_thr=args.score_thr)
 
 
 def load_progress(path: str, settings: dict, plan: Dict[int, List[int]],
@@ -209,6 +210,12 @@ def _check_record_masks(segmentations, indices: List[int], video: YTVISVideo,
                 refuse(f'{entry}: {err.expected}')
 
 
+def _holds_a_line(path: str) -> bool:
+    """Whether a progress file holds a whole line (a run got as far as its settings)."""
+    with open(path, 'rb') as f:
+        return b'\n' in f.read()
+
+
 def check_paths(args: argparse.Namespace) -> None:
     """Refuse, before any work, missing inputs and an output that is an input, lies in the
     videos file's folder or exists."""
@@ -268,10 +275,10 @@ def refine(args: argparse.Namespace) -> dict:
         settings = run_settings(args)
         done, kept = None, 0
         if osp.exists(progress_file):
-            done, kept = load_progress(progress_file, settings, plan, videos, results)
-            if done is not None and not args.resume:
+            if not args.resume and _holds_a_line(progress_file):
                 raise SystemExit(f'refine_results: {progress_file} exists (an interrupted '
                                  'run); add --resume to continue it, or delete it')
+            done, kept = load_progress(progress_file, settings, plan, videos, results)
         model = build_refiner(args.config, args.checkpoint, args.device, args.cfg_options)
         # An empty file (killed before its settings line) is a new run; a cut-off last
         # line is dropped before the next record is appended.
