@@ -20,7 +20,7 @@ Notes:
 import fcntl
 import os
 import os.path as osp
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Iterator
 
 LOCK_SUFFIX = '.lock'
@@ -58,7 +58,9 @@ def output_lock(output: str) -> Iterator[str]:
     finally:
         # Removed before it is unlocked: a process that opened it meanwhile finds, once it
         # holds the lock, that the file is no longer the one at ``path`` and opens again.
-        os.unlink(path)
+        # (Removed by hand while held, it is simply gone.)
+        with suppress(FileNotFoundError):
+            os.unlink(path)
         os.close(fd)
 
 
