@@ -10,13 +10,15 @@ at its round and stage.
 """
 import argparse
 import os
+import sys
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmvmt.engine import SelfCorrection
+from mmvmt.engine import CorrectionSettingsError, SelfCorrection, SelfCorrectionStateError
 from mmvmt.utils import register_all_modules
 from mmvmt.utils.launch import load_config
+from mmvmt.utils.output_lock import OutputLockedError
 from mmvmt.utils.output_paths import OutputPathError, check_work_dir, runner_rules
 
 
@@ -73,7 +75,16 @@ def main() -> None:
         if args.resume not in (None, 'auto'):
             raise SystemExit('--resume takes no checkpoint for a self-correction config: it '
                              'continues the run in the work dir at its round and stage.')
-        for round, path in enumerate(SelfCorrection(cfg, resume=args.resume == 'auto').run(), 1):
+        try:
+            self_correction = SelfCorrection(cfg, resume=args.resume == 'auto')
+        except CorrectionSettingsError as e:  # an argument error: one line, exit code 2
+            print(f'train.py: error: self_correction.{e}', file=sys.stderr)
+            raise SystemExit(2)
+        try:
+            outputs = self_correction.run()
+        except (OutputLockedError, SelfCorrectionStateError) as e:  # a run in this work dir
+            raise SystemExit(f'error: {e}')
+        for round, path in enumerate(outputs, 1):
             print(f'round {round}: {path}')
         return
     if args.resume == 'auto':

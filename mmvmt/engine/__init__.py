@@ -9,6 +9,7 @@ from .checkpoint_keys_hook import CheckpointKeysHook
 from .confident_relabel import confident_relabel
 from .corrected_annotations import corrected_annotations
 from .correction_inputs import check_correction_input
+from .correction_settings import CorrectionSettings, CorrectionSettingsError
 from .correction_validation import annotation_boundary_ap, annotations_as_results, ap_saturated
 from .epoch_length_hook import EpochLengthHook
 from .rank_sync import PeerProcessError, on_every_process, on_main_process
@@ -16,14 +17,16 @@ from .result_refinement_hook import ResultRefinementHook
 from .reviewed_annotations import apply_review
 from .result_refiner import ResultRefiner, build_refiner
 from .self_correction import SelfCorrection
-from .self_correction_state import SelfCorrectionState
+from .self_correction_state import SelfCorrectionState, SelfCorrectionStateError
 from .sharded_correction import correct_sharded
 from .vis_visualization_hook import VISVisualizationHook
 
 __all__ = ['AnnotationCorrectionHook', 'AnnotationCorrector', 'correct_video_masks',
            'provenance_path', 'dump_json_atomic', 'file_sha256', 'confident_relabel',
-           'corrected_annotations', 'check_correction_input', 'annotation_boundary_ap',
+           'corrected_annotations', 'check_correction_input', 'CorrectionSettings',
+           'CorrectionSettingsError', 'annotation_boundary_ap',
            'annotations_as_results', 'ap_saturated', 'PeerProcessError', 'on_every_process',
            'on_main_process', 'ResultRefinementHook', 'ResultRefiner', 'build_refiner',
-           'SelfCorrection', 'SelfCorrectionState', 'correct_sharded', 'VISVisualizationHook',
-           'EpochLengthHook', 'apply_review', 'CheckpointKeysHook']
+           'SelfCorrection', 'SelfCorrectionState', 'SelfCorrectionStateError',
+           'correct_sharded', 'VISVisualizationHook', 'EpochLengthHook', 'apply_review',
+           'CheckpointKeysHook']

@@ -9,6 +9,7 @@ from mmengine.runner import find_latest_checkpoint
 
 from mmvmt.registry import HOOKS
 from .annotation_corrector import AnnotationCorrector
+from .correction_settings import CorrectionSettings
 
 
 @HOOKS.register_module()
@@ -34,7 +35,9 @@ class AnnotationCorrectionHook(Hook):
         ann_file (str): The coarse annotation file (official YouTube-VIS layout).
         img_root (str): Folder that its ``file_names`` are relative to.
         out_file (str, optional): The corrected file.
-        conf_thr (float): Confidence a label change needs. Defaults to 0.65.
+        conf_thr (float): Confidence a label change needs. Defaults to 0.65. This,
+            ``max_tracks_per_pass`` and ``remove_thr`` are checked, and default, as
+            :class:`~mmvmt.engine.CorrectionSettings`.
         frame_pipeline (Sequence[dict], optional): Per-frame loading transforms.
         max_tracks_per_pass (int): Tracks refined together. Defaults to 8.
         segm_key (str): Mask key of the annotations. Defaults to ``'segmentations'``.
@@ -45,9 +48,11 @@ class AnnotationCorrectionHook(Hook):
     priority = 'LOW'
 
     def __init__(self, ann_file: str, img_root: str, out_file: Optional[str] = None,
-                 conf_thr: float = 0.65, frame_pipeline: Optional[Sequence[dict]] = None,
-                 max_tracks_per_pass: int = 8, segm_key: str = 'segmentations',
-                 remove_thr: Optional[float] = None) -> None:
+                 conf_thr: float = CorrectionSettings.conf_thr,
+                 frame_pipeline: Optional[Sequence[dict]] = None,
+                 max_tracks_per_pass: int = CorrectionSettings.max_tracks_per_pass,
+                 segm_key: str = 'segmentations',
+                 remove_thr: Optional[float] = CorrectionSettings.remove_thr) -> None:
         self.ann_file = ann_file
         self.img_root = img_root
         self.out_file = out_file

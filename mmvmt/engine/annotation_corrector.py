@@ -48,12 +48,14 @@ from mmvmt.structures import (check_file_names, encode_frames, frames_to_masks,
                               ytvis_to_cocovid)
 from mmvmt.version import __version__
 from .atomic_json import dump_json_atomic, file_sha256
-from .confident_relabel import check_thresholds, confident_relabel
+from .confident_relabel import confident_relabel
+from .correction_settings import CorrectionSettings
 from .corrected_annotations import corrected_annotations
 
 
-def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float = 0.65,
-                        max_tracks_per_pass: int = 8,
+def correct_video_masks(model, frames: Tensor, coarse: Tensor,
+                        conf_thr: float = CorrectionSettings.conf_thr,
+                        max_tracks_per_pass: int = CorrectionSettings.max_tracks_per_pass,
                         remove_thr: Optional[float] = None) -> Tuple[Tensor, Tensor]:
     """Correct the masks of one video's tracks by the rule of the module docstring.
 
@@ -66,10 +68,11 @@ def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float =
         coarse (Tensor): (K, T, H, W) bool coarse masks. When (H, W) differs from (h, w),
             they are resized to the frames (nearest) and the refiner's probabilities and
             region back (bilinear, nearest).
-        conf_thr (float): Confidence a change needs (strictly exceeded). Defaults to 0.65.
+        conf_thr (float): Confidence a change needs (strictly exceeded).
         max_tracks_per_pass (int): Tracks refined together (a memory bound).
         remove_thr (float, optional): Confidence a removal of coarse foreground needs;
-            None: ``conf_thr``.
+            None: ``conf_thr``. The three are checked, and default, as
+            :class:`~mmvmt.engine.CorrectionSettings`.
 
     Returns:
         tuple[Tensor, Tensor]: ``corrected`` (K, T, H, W) bool and ``region`` (K, T, H, W)
@@ -78,7 +81,8 @@ def correct_video_masks(model, frames: Tensor, coarse: Tensor, conf_thr: float =
     if coarse.dim() != 4 or coarse.shape[1] != frames.shape[0]:
         raise ValueError(f'correct_video_masks: coarse must be (K, T, H, W) with T = '
                          f'{frames.shape[0]} frames, got {tuple(coarse.shape)}')
-    check_thresholds(conf_thr, remove_thr, 'correct_video_masks')
+    CorrectionSettings(conf_thr=conf_thr, remove_thr=remove_thr,
+                       max_tracks_per_pass=max_tracks_per_pass)
     coarse = coarse.bool().cpu()
     corrected, region = coarse.clone(), torch.zeros_like(coarse)
     size, model_size = tuple(coarse.shape[-2:]), tuple(frames.shape[-2:])
@@ -110,7 +114,9 @@ class AnnotationCorrector:
 
     Args:
         conf_thr (float): A pixel's label changes only where the refiner's confidence is
-            greater than this. Defaults to 0.65 (the paper's).
+            greater than this. Defaults to 0.65 (the paper's). This, ``max_tracks_per_pass``
+            and ``remove_thr`` are checked, and default, as
+            :class:`~mmvmt.engine.CorrectionSettings` (kept as :attr:`settings`).
         frame_pipeline (Sequence[dict], optional): Transforms applied to each frame's
             ``dict(img_path=...)``; they must leave ``img`` (h, w, 3) uint8 in the channel
             order the model's data preprocessor expects, and may resize but not crop, pad or
@@ -123,17 +129,16 @@ class AnnotationCorrector:
             symmetric rule.
     """
 
-    def __init__(self, conf_thr: float = 0.65,
+    def __init__(self, conf_thr: float = CorrectionSettings.conf_thr,
                  frame_pipeline: Optional[Sequence[dict]] = None,
-                 max_tracks_per_pass: int = 8, segm_key: str = 'segmentations',
-                 remove_thr: Optional[float] = None) -> None:
-        check_thresholds(conf_thr, remove_thr, 'AnnotationCorrector')
-        if max_tracks_per_pass < 1:
-            raise ValueError(f'max_tracks_per_pass must be >= 1, got {max_tracks_per_pass}')
-        self.conf_thr = float(conf_thr)
-        self.remove_thr = None if remove_thr is None else float(remove_thr)
+                 max_tracks_per_pass: int = CorrectionSettings.max_tracks_per_pass,
+                 segm_key: str = 'segmentations',
+                 remove_thr: Optional[float] = CorrectionSettings.remove_thr) -> None:
+        self.settings = CorrectionSettings(conf_thr=conf_thr, remove_thr=remove_thr,
+                                           max_tracks_per_pass=max_tracks_per_pass)
+        self.conf_thr, self.remove_thr = self.settings.conf_thr, self.settings.remove_thr
+        self.max_tracks_per_pass = self.settings.max_tracks_per_pass
         self.frame_pipeline = list(frame_pipeline or [dict(type='LoadImageFromFile')])
-        self.max_tracks_per_pass = int(max_tracks_per_pass)
         self.segm_key = segm_key
         self._pipeline = Compose([TRANSFORMS.build(t) for t in self.frame_pipeline])
 

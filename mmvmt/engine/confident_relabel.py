@@ -27,18 +27,6 @@ import torch
 from torch import Tensor
 
 
-def check_thresholds(conf_thr: float, remove_thr: Optional[float], owner: str) -> None:
-    """Raise a ValueError naming ``owner`` unless both thresholds lie in [0.5, 1).
-
-    A confidence is ``max(p, 1 - p)`` >= 0.5, so a threshold below 0.5 would let every
-    label through and one >= 1 none.
-    """
-    for name, thr in (('conf_thr', conf_thr), ('remove_thr', remove_thr)):
-        if thr is not None and not 0.5 <= thr < 1:
-            raise ValueError(f'{owner}: {name} must be in [0.5, 1), got {thr}: a confidence '
-                             'is max(p, 1 - p) >= 0.5.')
-
-
 def confident_relabel(coarse: Tensor, refined: Tensor, confidence: Tensor, region: Tensor,
                       conf_thr: float,
                       remove_thr: Optional[float] = None) -> Tuple[Tensor, Tensor]:

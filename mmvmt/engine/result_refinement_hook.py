@@ -9,6 +9,7 @@ from mmengine.model import is_model_wrapper
 
 from mmvmt.registry import HOOKS
 from .result_refiner import ResultRefiner, build_refiner
+from .correction_settings import CorrectionSettings
 
 UNREFINED_KEY = 'pred_track_instances_unrefined'
 
@@ -43,7 +44,8 @@ class ResultRefinementHook(Hook):
         refiner_config (str): Config of the VMT model whose refiner is used.
         refiner_checkpoint (str): Its checkpoint.
         conf_thr (float): A pixel changes only where the refiner's confidence exceeds this.
-            Defaults to 0.65.
+            Defaults to 0.65. This, ``max_tracks_per_pass`` and ``remove_thr`` are checked,
+            and default, as :class:`~mmvmt.engine.CorrectionSettings`.
         frame_pipeline (Sequence[dict], optional): Per-frame loading transforms for the
             refiner. Defaults to loading the file.
         max_tracks_per_pass (int): Tracks refined together. Defaults to 8.
@@ -54,9 +56,12 @@ class ResultRefinementHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self, refiner_config: str, refiner_checkpoint: str, conf_thr: float = 0.65,
-                 frame_pipeline: Optional[Sequence[dict]] = None, max_tracks_per_pass: int = 8,
-                 score_thr: float = 0.0, remove_thr: Optional[float] = None) -> None:
+    def __init__(self, refiner_config: str, refiner_checkpoint: str,
+                 conf_thr: float = CorrectionSettings.conf_thr,
+                 frame_pipeline: Optional[Sequence[dict]] = None,
+                 max_tracks_per_pass: int = CorrectionSettings.max_tracks_per_pass,
+                 score_thr: float = 0.0,
+                 remove_thr: Optional[float] = CorrectionSettings.remove_thr) -> None:
         self.refiner_config = refiner_config
         self.refiner_checkpoint = refiner_checkpoint
         self.refiner = ResultRefiner(conf_thr, frame_pipeline, max_tracks_per_pass, score_thr,

@@ -27,6 +27,7 @@ from mmvmt.structures import (YTVISFormatError, YTVISVideo, encode_frames, frame
 from mmvmt.utils.checkpoint_file import read_checkpoint
 
 from .annotation_corrector import AnnotationCorrector, correct_video_masks
+from .correction_settings import CorrectionSettings
 
 
 def build_refiner(config: str, checkpoint: str, device='cpu', cfg_options: Optional[dict] = None):
@@ -59,7 +60,8 @@ class ResultRefiner:
 
     Args:
         conf_thr (float): A pixel changes only where the refiner's confidence exceeds this.
-            Defaults to 0.65.
+            Defaults to 0.65. This, ``max_tracks_per_pass`` and ``remove_thr`` are checked,
+            and default, as :class:`~mmvmt.engine.CorrectionSettings`.
         frame_pipeline (Sequence[dict], optional): Per-frame loading transforms (see
             :class:`AnnotationCorrector`). Defaults to loading the file.
         max_tracks_per_pass (int): Tracks refined together (memory bound). Defaults to 8.
@@ -70,9 +72,11 @@ class ResultRefiner:
             needs. Defaults to None (``conf_thr``).
     """
 
-    def __init__(self, conf_thr: float = 0.65, frame_pipeline: Optional[Sequence[dict]] = None,
-                 max_tracks_per_pass: int = 8, score_thr: float = 0.0,
-                 remove_thr: Optional[float] = None) -> None:
+    def __init__(self, conf_thr: float = CorrectionSettings.conf_thr,
+                 frame_pipeline: Optional[Sequence[dict]] = None,
+                 max_tracks_per_pass: int = CorrectionSettings.max_tracks_per_pass,
+                 score_thr: float = 0.0,
+                 remove_thr: Optional[float] = CorrectionSettings.remove_thr) -> None:
         self.loader = AnnotationCorrector(conf_thr, frame_pipeline, max_tracks_per_pass,
                                           remove_thr=remove_thr)
         self.score_thr = float(score_thr)
@@ -125,11 +129,7 @@ class ResultRefiner:
                 frame list has the wrong length.
         """
         videos, results = self.check_inputs(videos_file, results_file)
-        by_video: Dict[int, List[int]] = {}
-        for i, res in enumerate(results):
-            if res['score'] >= self.score_thr and any(s is not None
-                                                      for s in res['segmentations']):
-                by_video.setdefault(int(res['video_id']), []).append(i)
+        by_video = self.videos_to_refine(results)
         done = done or {}
         refined = [copy.deepcopy(r) for r in results]
         stats = dict(videos=len(by_video), results=len(results),
@@ -154,6 +154,16 @@ class ResultRefiner:
             stats['pixels_refined'] += record['pixels_refined']
             progress.update()
         return refined, stats
+
+    def videos_to_refine(self, results: List[dict]) -> Dict[int, List[int]]:
+        """video id -> the indices of its results that are refined (score >= ``score_thr``,
+        a mask in some frame), for checked ``results``, in the file's order."""
+        by_video: Dict[int, List[int]] = {}
+        for i, res in enumerate(results):
+            if res['score'] >= self.score_thr and any(s is not None
+                                                      for s in res['segmentations']):
+                by_video.setdefault(int(res['video_id']), []).append(i)
+        return by_video
 
     def _refine_video(self, model, results: List[dict], indices: List[int], video: YTVISVideo,
                       img_root: str, source: str) -> dict:

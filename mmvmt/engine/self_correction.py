@@ -40,6 +40,7 @@ dir must be writable and lie in no input's folder.
 Files under ``<work_dir>/self_correction/``::
 
     state.json                          the progress (SelfCorrectionState), atomic
+    state.json.lock                     held by the run in progress (pid inside)
     self_correction_<time>.log          the driver's log (rounds, validation, decisions)
     round_<k>/train/                    round k's training work dir (checkpoints, logs)
     round_<k>/correct/                  logs of a correction resumed without its training
@@ -53,7 +54,9 @@ no later round writes into a finished round's files.
 Resuming (``resume=True``) continues at the state's round and stage: an unfinished training
 resumes from the round's latest checkpoint through mmengine's resume; a finished one goes
 straight to the correction; finished rounds are not redone. Without ``resume`` an existing
-state is an error, so a second run never mixes with or replaces the first one's files. The
+state is an error, so a second run never mixes with or replaces the first one's files; and
+while a run works, its main process holds ``state.json.lock`` (:mod:`mmvmt.utils.output_lock`),
+so a second run started in the same work dir, resumed or not, refuses at once. The
 inputs are only read, and their SHA-256 is checked at every resume. A changed input is
 accepted only while nothing has been made from it yet (round 1's correction, which reads
 the coarse file, and round 1's validation, which reads the validation files, are not done):
@@ -66,6 +69,8 @@ import json
 import logging
 import os
 import os.path as osp
+from contextlib import ExitStack
+from dataclasses import asdict
 from typing import Dict, List, Optional, Tuple
 
 import mmengine
@@ -75,13 +80,17 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.utils.dl_utils import set_multi_processing
 
 from mmvmt.registry import DATASETS
-from mmvmt.utils.output_paths import check_output_path
+from mmvmt.utils.checkpoint_file import read_checkpoint
+from mmvmt.utils.output_lock import output_lock
+from mmvmt.utils.output_paths import check_output_path, runner_rules
 from .annotation_corrector import AnnotationCorrector, provenance_path
 from .atomic_json import file_sha256
 from .correction_inputs import check_correction_input
+from .correction_settings import CorrectionSettings
 from .correction_validation import annotation_boundary_ap, ap_saturated
 from .rank_sync import on_main_process
 from .self_correction_state import SelfCorrectionState
@@ -97,11 +106,12 @@ class SelfCorrection:
       pipeline (``type``, ``data_root``, ``ann_file``, ``data_prefix.img_path``, extra
       arguments); its file is the coarse input of round 1 and its type reads the corrected
       files in later rounds;
-    - ``num_rounds`` (int, default 4), ``conf_thr`` (float, default 0.65), ``remove_thr``
-      (float, optional: the confidence a removal of coarse foreground needs, default
-      ``conf_thr``; see :mod:`~mmvmt.engine.confident_relabel`);
-    - ``frame_pipeline`` (list[dict], optional), ``max_tracks_per_pass`` (int, default 8),
-      ``segm_key`` (str, default ``'segmentations'``): see :class:`AnnotationCorrector`;
+    - ``num_rounds`` (int, default 4);
+    - ``conf_thr``, ``remove_thr`` (the confidence a removal of coarse foreground needs),
+      ``max_tracks_per_pass``: see :class:`~mmvmt.engine.CorrectionSettings` (defaults
+      0.65, ``conf_thr``, 8; checked when the driver is built);
+    - ``frame_pipeline`` (list[dict], optional), ``segm_key`` (str, default
+      ``'segmentations'``): see :class:`AnnotationCorrector`;
     - ``init_from_previous_round`` (bool, default True): round k > 1 starts from round
       k-1's final checkpoint, else from ``cfg.load_from``;
     - ``validation`` (dict, optional): the early stop. ``coarse_dataset`` (``data_root``,
@@ -133,9 +143,8 @@ class SelfCorrection:
         self.coarse_dataset = ConfigDict(sc['coarse_dataset'])
         self.input_ann_file, self.img_root = _dataset_paths(self.coarse_dataset)
         self.corrector = AnnotationCorrector(
-            conf_thr=sc.get('conf_thr', 0.65), frame_pipeline=sc.get('frame_pipeline'),
-            max_tracks_per_pass=sc.get('max_tracks_per_pass', 8),
-            segm_key=sc.get('segm_key', 'segmentations'), remove_thr=sc.get('remove_thr'))
+            **asdict(CorrectionSettings.from_config(sc)), frame_pipeline=sc.get('frame_pipeline'),
+            segm_key=sc.get('segm_key', 'segmentations'))
         self.validation = None
         if sc.get('validation') is not None:
             val = sc.validation
@@ -184,6 +193,14 @@ class SelfCorrection:
         """
         self._init_distributed()
         on_main_process(self._check_work_dir, f'checking {self.root}')
+        with ExitStack() as held:
+            # One run per work dir: the main process holds the lock until the run ends.
+            on_main_process(lambda: held.enter_context(output_lock(self.state_file)),
+                            f'locking {self.state_file}')
+            return self._run_rounds()
+
+    def _run_rounds(self) -> List[str]:
+        """The rounds of :meth:`run`, with the work dir's lock held."""
         self.logger = self._driver_logger()
         state = on_main_process(self._load_or_start, 'starting self-correction')
         while state.round <= self.num_rounds and state.stopped_after is None:
@@ -244,9 +261,14 @@ class SelfCorrection:
                                       self.corrector.segm_key, val['use_refined_segm'])
 
     def _check_work_dir(self) -> None:
-        """The work dir is writable and holds no input, nor lies in an input's folder."""
-        check_output_path(self.root, inputs=self.input_files(),
-                          protected_dirs=[osp.dirname(f) for f in self.input_files()],
+        """The work dir is writable and holds no input, nor lies in an input's folder: the
+        coarse and validation files' folders and, as for any training run, the annotation
+        and image folders of every dataset of the config (round 1's training set too)."""
+        rules = runner_rules(self.cfg, inputs=self.input_files())
+        protected = dict(rules['protected_dirs'])
+        for f in self.input_files():
+            protected.setdefault(osp.dirname(f), 'the annotation folder of an input dataset')
+        check_output_path(self.root, inputs=rules['inputs'], protected_dirs=protected,
                           is_dir=True, option='work_dir')
 
     # ------------------------------------------------------------------ stages
@@ -377,10 +399,13 @@ class SelfCorrection:
         if self._runner is None or self._runner[0] != round:
             self._runner = (round, Runner.from_cfg(self.round_cfg(round, state, 'correct')))
         runner = self._runner[1]
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if self._loaded != round:
-            runner.load_checkpoint(state.record(round)['checkpoint'], map_location='cpu')
+            # The one reader of checkpoint files: a damaged one is a CheckpointFileError
+            # naming it, not whatever torch.load trips over.
+            _load_checkpoint_to_model(model, read_checkpoint(state.record(round)['checkpoint']))
             self._loaded = round
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+        return model
 
     def _correct(self, round: int, state: SelfCorrectionState) -> None:
         record = state.record(round)

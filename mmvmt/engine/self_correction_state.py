@@ -21,6 +21,10 @@ from .atomic_json import dump_json_atomic
 STAGES = ('train', 'correct', 'validate')
 
 
+class SelfCorrectionStateError(ValueError):
+    """A state file that is damaged or not laid out as a run writes it."""
+
+
 class SelfCorrectionState:
     """The progress of a self-correction run.
 
@@ -55,13 +59,48 @@ class SelfCorrectionState:
 
     @classmethod
     def load(cls, path: str) -> 'SelfCorrectionState':
-        """Read a state file (version 1 files, without validation, are read too)."""
-        data = mmengine.load(path, file_format='json')
+        """Read a state file (version 1 files, without validation, are read too).
+
+        Raises:
+            SelfCorrectionStateError: If the file is not JSON or not laid out as
+                :meth:`save` writes it (naming the file and the entry).
+        """
+        try:
+            data = mmengine.load(path, file_format='json')
+        except ValueError as e:
+            raise SelfCorrectionStateError(f'{path}: is not JSON ({e}); expected the state '
+                                           'a self-correction run writes') from None
+        if not isinstance(data, dict):
+            raise SelfCorrectionStateError(f'{path}: expected a JSON object, got '
+                                           f'{type(data).__name__}')
+        _expect(path, data, 'input_ann_file', str, 'a path')
         if data.get('version') == 1:
+            _expect(path, data, 'input_sha256', str, 'a SHA-256')
             data['inputs'] = {data['input_ann_file']: data['input_sha256']}
         elif data.get('version') != cls.version:
-            raise ValueError(f'{path}: unsupported state version {data.get("version")}, '
-                             f'expected {cls.version}')
+            raise SelfCorrectionStateError(f'{path}: unsupported state version '
+                                           f'{data.get("version")!r}, expected {cls.version}')
+        _expect(path, data, 'inputs', dict, 'a map of input files to their SHA-256')
+        if not all(isinstance(k, str) and isinstance(v, str)
+                   for k, v in data['inputs'].items()):
+            raise SelfCorrectionStateError(f'{path}: "inputs" must map file paths to SHA-256 '
+                                           'strings')
+        _expect(path, data, 'round', int, 'the round in progress, >= 1')
+        if data['round'] < 1:
+            raise SelfCorrectionStateError(f'{path}: "round" must be >= 1, got {data["round"]}')
+        if data.get('stage') not in STAGES:
+            raise SelfCorrectionStateError(f'{path}: "stage" must be one of {STAGES}, got '
+                                           f'{data.get("stage")!r}')
+        _expect(path, data, 'rounds', list, 'one record per started round')
+        for k, record in enumerate(data['rounds'], 1):
+            if not isinstance(record, dict) or record.get('round') != k:
+                raise SelfCorrectionStateError(f'{path}: rounds[{k - 1}] must be the record '
+                                               f'of round {k} (an object with "round": {k})')
+        for key, kind in (('stopped_after', int), ('validation_baseline', (int, float))):
+            value = data.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+                raise SelfCorrectionStateError(f'{path}: "{key}" must be a number or null, '
+                                               f'got {value!r}')
         return cls(path, data['input_ann_file'], data['inputs'], data['round'],
                    data['stage'], data['rounds'], data.get('stopped_after'),
                    data.get('validation_baseline'))
@@ -94,3 +133,10 @@ class SelfCorrectionState:
     def exists(path: str) -> bool:
         """Whether a state file is there."""
         return osp.isfile(path)
+
+
+def _expect(path: str, data: dict, key: str, kind: type, what: str) -> None:
+    """Refuse ``data`` unless ``data[key]`` is a ``kind`` (not a bool)."""
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise SelfCorrectionStateError(f'{path}: "{key}" must be {what}, got {value!r}')

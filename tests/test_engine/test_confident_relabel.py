@@ -3,8 +3,7 @@ confidence > thr change."""
 import pytest
 import torch
 
-from mmvmt.engine import AnnotationCorrector, confident_relabel
-from mmvmt.engine.confident_relabel import check_thresholds
+from mmvmt.engine import confident_relabel
 
 
 def test_only_confident_disagreements_change():
@@ -80,15 +79,3 @@ def test_nothing_changes_outside_the_region():
     assert torch.equal(corrected[..., 3:, :], coarse[..., 3:, :])  # the leg's rows
     assert torch.equal(changed, (refined != coarse) & region)
     assert corrected[0, 1, 0, 0] and changed.sum() == 1
-
-
-@pytest.mark.parametrize('conf_thr, remove_thr, bad', [
-    (0.49, None, 'conf_thr'), (1.0, None, 'conf_thr'), (0.65, 0.4, 'remove_thr'),
-    (0.65, 1.0, 'remove_thr')])
-def test_thresholds_outside_half_to_one_are_refused_by_every_owner(conf_thr, remove_thr, bad):
-    with pytest.raises(ValueError, match=rf'^owner: {bad} must be in \[0.5, 1\)'):
-        check_thresholds(conf_thr, remove_thr, 'owner')
-    with pytest.raises(ValueError, match=rf'^AnnotationCorrector: {bad}'):
-        AnnotationCorrector(conf_thr, remove_thr=remove_thr)
-    check_thresholds(0.5, None, 'owner')  # the bounds: 0.5 allowed, 1 not
-    check_thresholds(0.65, 0.999, 'owner')

@@ -27,6 +27,8 @@ from mmvmt.engine import (AnnotationCorrector, SelfCorrection, SelfCorrectionSta
 from mmvmt.registry import HOOKS
 from mmvmt.structures import YTVISFormatError
 from mmvmt.utils import register_all_modules
+from mmvmt.utils.checkpoint_file import CheckpointFileError
+from mmvmt.utils.output_lock import OutputLockedError
 from mmvmt.utils.output_paths import OutputPathError
 
 register_all_modules()
@@ -294,6 +296,59 @@ def test_a_work_dir_in_an_input_folder_is_refused_before_anything(toy_root, tmp_
         SelfCorrection(make_cfg(toy_root, work, **{
             'self_correction.coarse_dataset.ann_file': str(coarse)})).run()
     assert os.listdir(annotations) == ['train_coarse.json']
+
+
+def test_a_work_dir_in_the_training_sets_annotation_folder_is_refused(toy_root, tmp_path):
+    data = tmp_path / 'ovis'
+    (data / 'annotations').mkdir(parents=True)
+    train_file = data / 'annotations/train_hq.json'
+    train_file.write_bytes((toy_root / 'annotations/train_hq.json').read_bytes())
+    before = sha256(train_file)
+    cfg = make_cfg(toy_root, data / 'annotations/work', **{
+        'train_dataloader.dataset.data_root': f'{data}/',
+        'train_dataloader.dataset.ann_file': 'annotations/train_hq.json'})
+    with pytest.raises(OutputPathError, match=r'lies inside .*ovis/annotations, the '
+                                              'annotation folder of an input dataset'):
+        SelfCorrection(cfg).run()
+    assert os.listdir(data / 'annotations') == ['train_hq.json']
+    assert sha256(train_file) == before
+
+
+def test_a_second_run_in_the_same_work_dir_refuses_at_once(toy_root, tmp_path, monkeypatch):
+    sc = tmp_path / 'self_correction'
+    seen = []
+
+    def second_run(self):  # runs while the first run holds the work dir's lock
+        for resume in (False, True):
+            with pytest.raises(OutputLockedError, match=rf'state\.json\.lock is held by '
+                                                        rf'process {os.getpid()}\b'):
+                SelfCorrection(make_cfg(toy_root, tmp_path), resume=resume).run()
+        seen.append(sorted(os.listdir(sc)))
+        raise Interrupted('first run stops here')
+
+    monkeypatch.setattr(SelfCorrection, 'check_inputs', second_run)
+    with pytest.raises(Interrupted):
+        SelfCorrection(make_cfg(toy_root, tmp_path)).run()
+    # The second run wrote nothing: one driver log (the first run's) and the lock.
+    assert len(seen) == 1 and len(seen[0]) == 2 and seen[0][1] == 'state.json.lock'
+    assert seen[0][0].endswith('.log')
+    assert sorted(os.listdir(sc)) == seen[0][:1]  # the lock is gone with its run
+
+
+@pytest.mark.parametrize('content, message', [
+    (b'', 'is empty'), (b'not a checkpoint\n', 'cannot be read as a torch checkpoint')])
+def test_a_bad_round_checkpoint_is_one_clear_error(toy_root, tmp_path, content, message):
+    # A run resumed at round 1's correction, whose final checkpoint was damaged since.
+    bad = tmp_path / 'iter_2.pth'
+    bad.write_bytes(content)
+    cfg = make_cfg(toy_root, tmp_path)
+    sc = SelfCorrection(cfg)
+    SelfCorrectionState(sc.state_file, sc.input_ann_file,
+                        {f: sha256(f) for f in sc.input_files()}, stage='correct',
+                        rounds=[dict(round=1, checkpoint=str(bad))]).save()
+    with pytest.raises(CheckpointFileError, match=rf'^{bad}: {message}'):
+        SelfCorrection(make_cfg(toy_root, tmp_path), resume=True).run()
+    assert not osp.exists(sc.output_file(1)) and bad.read_bytes() == content
 
 
 def file_hashes(*roots):

@@ -1,5 +1,6 @@
 """tools/analysis_tools/browse_dataset.py: the GT of a pipeline drawn with track colours,
 labels and a legend."""
+import hashlib
 import importlib.util
 import json
 import os.path as osp
@@ -7,6 +8,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pycocotools.mask as mask_utils
+import pytest
 import torch
 from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
@@ -61,3 +63,25 @@ def test_cli_draws_tracks_in_their_colours_with_a_legend(tmp_path):
         assert close.mean() > 0.6  # the fill (JPEG; labels cover some pixels)
         legend = image[:, 192:]
         assert (np.abs(legend - color) <= 12).all(-1).sum() > 20  # its swatch
+
+
+@pytest.mark.parametrize('inside, what', [
+    ('annotations', 'the annotation folder of an input dataset'),
+    ('annotations/browse', 'the annotation folder of an input dataset'),
+    ('val/JPEGImages', "an image folder of the config's datasets")])
+def test_output_dir_in_a_dataset_folder_is_refused_before_any_work(tmp_path, capsys, inside,
+                                                                   what):
+    data = tmp_path / 'toy_vis'
+    make_toy_vis(data, seed=0, num_videos=dict(train=1, val=1, test=1), num_frames=2,
+                 verbose=False)
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.rglob('*')
+              if p.is_file()}
+    out = data / inside
+    with pytest.raises(SystemExit) as info:
+        browse_dataset.main([CONFIG, '--output-dir', str(out), '--split', 'val',
+                             '--cfg-options', f'val_dataloader.dataset.data_root={data}/'])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and f'--output-dir {out}: lies inside ' in err and what in err
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in data.rglob('*')
+            if p.is_file()} == before
+

@@ -1,5 +1,8 @@
 """tools/analysis_tools/eval_correction.py on a hand-made one-frame dataset."""
+import hashlib
 import importlib.util
+import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -49,3 +52,32 @@ def test_other_tracks_are_named():
     with pytest.raises(YTVISFormatError, match=r'cand\.json: annotations: .*missing \[1\]'):
         eval_correction.evaluate_candidate(exact, annotation(encode_mask(square(2)), 7),
                                            'cand.json')
+
+
+def sha256(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@pytest.mark.parametrize('out, message', [
+    ('{exact}', '--out {exact}: this is the input file {exact}; refusing to overwrite'),
+    ('{cand}', '--out {cand}: this is the input file {cand}'),
+    ('{folder}/table.json', '--out {folder}/table.json: lies inside {folder}, the annotation '
+     'folder of an input dataset')])
+def test_out_onto_an_input_or_into_its_folder_is_refused_before_any_work(tmp_path, capsys,
+                                                                          out, message):
+    folder = tmp_path / 'annotations'
+    folder.mkdir()
+    exact, cand = folder / 'exact.json', tmp_path / 'coarse.json'
+    exact.write_text(json.dumps(annotation(encode_mask(square(2)))))
+    cand.write_text(json.dumps(annotation(encode_mask(square(3)))))
+    before = sha256(exact), sha256(cand)
+    names = dict(exact=exact, cand=cand, folder=folder)
+    with pytest.raises(SystemExit) as info:
+        eval_correction.main([str(exact), str(cand), '--out', out.format(**names)])
+    err = capsys.readouterr()
+    assert info.value.code == 2 and message.format(**names) in err.err, err.err
+    assert '|' not in err.out  # no table: refused before the evaluation
+    assert (sha256(exact), sha256(cand)) == before and sorted(os.listdir(folder)) == [
+        'exact.json']
+

@@ -23,7 +23,8 @@ spec.loader.exec_module(eval_vis)
 @pytest.fixture
 def files(tmp_path):
     gt, results = random_dataset(2, num_videos=5)
-    gt_file, res_file = tmp_path / 'gt.json', tmp_path / 'res.json'
+    (tmp_path / 'annotations').mkdir()  # the GT's folder: no output goes there
+    gt_file, res_file = tmp_path / 'annotations' / 'gt.json', tmp_path / 'res.json'
     gt_file.write_text(json.dumps(gt))
     res_file.write_text(json.dumps(results))
     return gt, results, str(gt_file), str(res_file)
@@ -100,6 +101,8 @@ def test_out_onto_an_input_is_refused_before_any_work(files, tmp_path, capsys, w
 @pytest.mark.parametrize('args, message', [
     (['--out', '{tmp}'], 'is an existing folder; give a file path'),
     (['--out', '{res}/metrics.json'], 'is a file, so nothing can be written below it'),
+    (['--out', '{tmp}/annotations/x.json'], '--out {tmp}/annotations/x.json: lies inside '
+     '{tmp}/annotations, the annotation folder of an input dataset'),
     (['--boundary-ratio', 'nan'], "argument --boundary-ratio: expected a number in (0, 1), "
      "got 'nan'"),
     (['--boundary-ratio', '0'], 'expected a number in (0, 1)'),
@@ -115,11 +118,14 @@ def test_bad_options_give_a_clear_error_before_any_work(files, tmp_path, capsys,
     # Issue case 6: these raised tracebacks, --out ones after the whole evaluation.
     _, _, gt_file, res_file = files
     args = [a.format(tmp=tmp_path, res=res_file) for a in args]
+    before = sha256(gt_file), sha256(res_file)
     with pytest.raises(SystemExit) as info:
         eval_vis.main([gt_file, res_file, *args])
     assert info.value.code == 2
     err = capsys.readouterr()
-    assert message in err.err and 'Traceback' not in err.err
+    assert message.format(tmp=tmp_path) in err.err and 'Traceback' not in err.err
+    assert (sha256(gt_file), sha256(res_file)) == before
+    assert os.listdir(osp.dirname(gt_file)) == ['gt.json']
     assert 'evaluated in' not in err.out
 
 

@@ -19,6 +19,8 @@ import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.structures import InstanceData
 
+from mmvmt.utils.output_paths import OutputPathError, check_output_path, runner_rules
+
 
 def gt_to_draw(gt: InstanceData) -> tuple:
     """A frame's ``gt_instances`` -> the instances to draw and their coarse masks (or None).
@@ -84,6 +86,11 @@ def main(argv=None) -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    try:  # the drawings never go into the datasets' annotation or image folders
+        check_output_path(args.output_dir, is_dir=True, option='--output-dir',
+                          **runner_rules(cfg, inputs=[args.config]))
+    except OutputPathError as e:
+        parser.error(str(e))
     n = browse(cfg, args.output_dir, args.split, args.max_videos)
     print(f'wrote {n} images under {osp.join(args.output_dir, args.split)}')
 

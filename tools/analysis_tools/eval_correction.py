@@ -26,6 +26,7 @@ from mmvmt.evaluation.functional import evaluate_tube_ap
 from mmvmt.evaluation.functional.mask_quality import MaskQualityMeter
 from mmvmt.structures import (YTVISFormatError, encode_mask, load_json, read_ytvis_annotations,
                               segmentation_to_rle)
+from mmvmt.utils.output_paths import OutputPathError, annotation_folders, check_output_path
 
 COLUMNS = (('frame_iou', 'frame IoU'), ('boundary_iou', 'boundary IoU'),
            ('thin_recall', 'thin-part recall'), ('halo', 'halo'), ('ap_boundary', 'tube AP^B'),
@@ -158,7 +159,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='add the first candidate eroded by these many px')
     parser.add_argument('--out', help='write the numbers to this JSON file')
     parser.add_argument('--nproc', type=int, default=1, help='processes for the AP')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.out:  # before any work: never onto an input, never into EXACT's folder
+        try:
+            check_output_path(args.out, inputs=[args.exact, *args.candidates],
+                              protected_dirs=annotation_folders([args.exact]), option='--out')
+        except OutputPathError as e:
+            parser.error(str(e))
+    return args
 
 
 def main(argv=None) -> int:

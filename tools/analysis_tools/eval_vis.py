@@ -21,7 +21,7 @@ import time
 
 from mmvmt.evaluation.functional import DEFAULT_MAX_DETS, evaluate_tube_ap, format_summary
 from mmvmt.structures import YTVISFormatError
-from mmvmt.utils.output_paths import OutputPathError, check_output_path
+from mmvmt.utils.output_paths import OutputPathError, annotation_folders, check_output_path
 
 TITLES = {'boundary': 'Tube-Boundary AP (AP^B)', 'segm': 'Tube mask AP (AP^M)'}
 
@@ -73,7 +73,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'argument --max-dets: expected ascending numbers, got {args.max_dets}')
     if args.out:
         try:
-            check_output_path(args.out, inputs=[args.gt, args.results], option='--out')
+            check_output_path(args.out, inputs=[args.gt, args.results],
+                              protected_dirs=annotation_folders([args.gt]), option='--out')
         except OutputPathError as e:
             parser.error(str(e))
     return args
