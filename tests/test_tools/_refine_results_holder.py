@@ -13,6 +13,8 @@ import time
 
 import torch
 
+from mmvmt.models.data import RefinedMasks
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -34,7 +36,7 @@ class BoxFlip:
                 time.sleep(0.05)
         region = torch.zeros_like(coarse)
         region[..., 20:60, 30:90] = True
-        return ~coarse, torch.full(coarse.shape, 0.9), region
+        return RefinedMasks.from_labels(~coarse, torch.full(coarse.shape, 0.9), region)
 
 
 def load_tool():
