@@ -37,7 +37,7 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .rle import crop_runs, fill_runs
+from .rle import crop_runs, fill_runs, ones_runs
 
 
 def boundary_width(height: int, width: int, ratio: float = 0.02) -> int:
@@ -234,12 +234,7 @@ def _runs_of_ones(counts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     Runs that touch (a zero-length run of 0s between them) are joined: a column's runs must
     be maximal for the vertical erosion to be right.
     """
-    bounds = np.cumsum(counts)
-    num_ones = counts.size // 2
-    starts = bounds[0:2 * num_ones:2]
-    ends = bounds[1:2 * num_ones + 1:2]
-    nonempty = ends > starts
-    starts, ends = starts[nonempty], ends[nonempty]
+    starts, ends = ones_runs(counts)
     opens = np.ones(starts.size, dtype=bool)  # a run not touching the one before
     opens[1:] = starts[1:] > ends[:-1]
     closes = np.roll(opens, -1)

@@ -163,6 +163,24 @@ def parse_rle_counts(counts: Union[str, bytes]) -> np.ndarray:
     return values
 
 
+def ones_runs(counts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """The non-empty runs of 1s of an RLE mask as column-major pixel indices.
+
+    Args:
+        counts (np.ndarray): Run lengths (R,), alternating 0s and 1s, 0s first.
+
+    Returns:
+        tuple: ``(starts, ends)``, (R1,) each: the runs [start, end), ascending and disjoint
+        (runs that touch through a zero-length run of 0s stay separate).
+    """
+    bounds = np.cumsum(counts)
+    num_ones = counts.size // 2
+    starts = bounds[0:2 * num_ones:2]
+    ends = bounds[1:2 * num_ones + 1:2]
+    nonempty = ends > starts
+    return starts[nonempty], ends[nonempty]
+
+
 def crop_runs(counts: np.ndarray, height: int, width: int
               ) -> Optional[Tuple[np.ndarray, np.ndarray, Tuple[int, int, int, int]]]:
     """The runs of 1s of an RLE mask, clipped to the mask's bounding box.
@@ -177,12 +195,7 @@ def crop_runs(counts: np.ndarray, height: int, width: int
         column-major indices into the box crop of shape (y1 - y0, x1 - x0), ascending and
         disjoint; None for an empty mask.
     """
-    bounds = np.cumsum(counts)
-    num_ones = counts.size // 2
-    starts = bounds[0:2 * num_ones:2]
-    ends = bounds[1:2 * num_ones + 1:2]
-    nonempty = ends > starts
-    starts, ends = starts[nonempty], ends[nonempty]
+    starts, ends = ones_runs(counts)
     if starts.size == 0:
         return None
     col_start, row_start = np.divmod(starts, height)

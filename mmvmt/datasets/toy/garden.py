@@ -21,8 +21,6 @@ Layout (as the toy data, one split)::
 
 Everything random comes from ``numpy.random.default_rng([seed, GARDEN_STREAM, video])``.
 """
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
@@ -30,10 +28,10 @@ from typing import Dict, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
-from .generator import _annotate_track, _check_target, _install, _write_json
 from .garden_shapes import GARDEN_CATEGORIES, GARDEN_EXTENTS, draw_garden_mask
 from .shapes import Pose
 from .textures import smooth_noise
+from .validation_writer import write_validation_videos
 
 GARDEN_HEIGHT, GARDEN_WIDTH = 176, 240
 GARDEN_NUM_VIDEOS, GARDEN_NUM_FRAMES = 12, 8
@@ -230,56 +228,21 @@ def make_garden_vis(out_dir: Union[str, Path] = 'data/toy_vis_garden', *, seed: 
             or num_frames < 1:
         raise ValueError(f'num_videos must be >= 0 and num_frames >= 1, got {num_videos}, '
                          f'{num_frames}')
-    out = Path(out_dir).resolve()
-    _check_target(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f'.{out.name}.partial-{os.getpid()}')
-    shutil.rmtree(staging, ignore_errors=True)
-    videos, hq_anns, coarse_anns = [], [], []
-    try:
-        (staging / 'annotations').mkdir(parents=True)
-        for index in range(int(num_videos)):
-            rng = np.random.default_rng([seed, GARDEN_STREAM, index])
-            base = _colour(rng)
-            world = garden_texture(rng, GARDEN_HEIGHT + 2 * _MARGIN,
-                                   GARDEN_WIDTH + 2 * _MARGIN, base)
-            tracks = _make_tracks(rng, int(num_frames), base)
-            camera = _Camera(pan=rng.uniform(-2.5, 2.5, 2), zoom=float(rng.uniform(-0.02, 0.02)),
-                             roll=float(rng.uniform(-0.02, 0.02)))
-            frames, visible = _render(rng, tracks, camera, world, _grass(rng),
-                                      rng.uniform(20, 235, 3), int(num_frames))
-            video_id = index + 1
-            name = f'garden_{video_id:04d}'
-            folder = staging / 'val' / 'JPEGImages' / name
-            folder.mkdir(parents=True)
-            for t, frame in enumerate(frames):
-                cv2.imwrite(str(folder / f'{t:05d}.jpg'), frame,
-                            [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
-            videos.append(dict(id=video_id, width=GARDEN_WIDTH, height=GARDEN_HEIGHT,
-                               length=int(num_frames),
-                               file_names=[f'{name}/{t:05d}.jpg' for t in range(num_frames)]))
-            for i, track in enumerate(tracks):
-                if not visible[i].any():
-                    continue
-                hq, coarse = _annotate_track(visible[i], track.tolerance, track.halo)
-                common = dict(id=len(hq_anns) + 1, video_id=video_id,
-                              category_id=track.category_id, iscrowd=0,
-                              height=GARDEN_HEIGHT, width=GARDEN_WIDTH)
-                hq_anns.append(dict(common, **hq))
-                coarse_anns.append(dict(common, **coarse))
-        for kind, anns in (('hq', hq_anns), ('coarse', coarse_anns)):
-            info = dict(description=f'mmvmt garden-style validation videos, {kind} masks',
-                        version='1.0', seed=seed)
-            _write_json(staging / 'annotations' / f'val_{kind}.json',
-                        dict(info=info, licenses=[], videos=videos, annotations=anns,
-                             categories=[dict(c) for c in GARDEN_CATEGORIES]))
-        _install(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    summary = dict(videos=len(videos), frames=len(videos) * int(num_frames),
-                   instances=len(hq_anns))
-    if verbose:
-        print(f'Garden-style validation videos (seed {seed}) written to {out}: '
-              f'{summary["videos"]} videos, {summary["frames"]} frames, '
-              f'{summary["instances"]} instances')
-    return summary
+    return write_validation_videos(
+        out_dir, (_draw_video(np.random.default_rng([seed, GARDEN_STREAM, index]),
+                              int(num_frames)) for index in range(int(num_videos))),
+        style='garden', seed=seed, categories=GARDEN_CATEGORIES, jpeg_quality=_JPEG_QUALITY,
+        overwrite=overwrite, verbose=verbose)
+
+
+def _draw_video(rng: np.random.Generator,
+                num_frames: int) -> Tuple[List[np.ndarray], np.ndarray, List[_GardenTrack]]:
+    """One garden video: its frames, (N, T, H, W) visible masks and tracks."""
+    base = _colour(rng)
+    world = garden_texture(rng, GARDEN_HEIGHT + 2 * _MARGIN, GARDEN_WIDTH + 2 * _MARGIN, base)
+    tracks = _make_tracks(rng, num_frames, base)
+    camera = _Camera(pan=rng.uniform(-2.5, 2.5, 2), zoom=float(rng.uniform(-0.02, 0.02)),
+                     roll=float(rng.uniform(-0.02, 0.02)))
+    frames, visible = _render(rng, tracks, camera, world, _grass(rng),
+                              rng.uniform(20, 235, 3), num_frames)
+    return frames, visible, tracks

@@ -23,19 +23,16 @@ Everything random comes from ``numpy.random.default_rng([seed, stream, video])``
 stream of each style's own, so a seed gives byte-identical files and a video does not
 depend on the number of others.
 """
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
-import cv2
 import numpy as np
 
-from .generator import (_TEXTURE_SIZE, _annotate_track, _check_target, _install, _Track,
-                        _write_json, draw_frames)
+from .generator import _TEXTURE_SIZE, _Track, draw_frames
 from .shapes import CATEGORIES, Pose, draw_mask
 from .textures import _pattern, textured_image
+from .validation_writer import write_validation_videos
 
 REALSCALE_HEIGHT, REALSCALE_WIDTH = 720, 1280
 REALSCALE_FRAMES = (24, 36)
@@ -208,49 +205,8 @@ def make_hard_vis(out_dir: Union[str, Path], style: str, *, seed: int = 0,
     num_videos = DEFAULT_NUM_VIDEOS[style] if num_videos is None else num_videos
     if int(num_videos) != num_videos or num_videos < 0:
         raise ValueError(f'num_videos must be a non-negative integer, got {num_videos!r}')
-    out = Path(out_dir).resolve()
-    _check_target(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f'.{out.name}.partial-{os.getpid()}')
-    shutil.rmtree(staging, ignore_errors=True)
-    videos, hq_anns, coarse_anns = [], [], []
-    try:
-        (staging / 'annotations').mkdir(parents=True)
-        for index in range(int(num_videos)):
-            frames, visible, tracks = _VIDEOS[style](
-                np.random.default_rng([seed, _STREAMS[style], index]))
-            height, width = frames[0].shape[:2]
-            video_id = index + 1
-            name = f'{style}_{video_id:04d}'
-            folder = staging / 'val' / 'JPEGImages' / name
-            folder.mkdir(parents=True)
-            for t, frame in enumerate(frames):
-                cv2.imwrite(str(folder / f'{t:05d}.jpg'), frame,
-                            [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
-            videos.append(dict(id=video_id, width=width, height=height, length=len(frames),
-                               file_names=[f'{name}/{t:05d}.jpg' for t in range(len(frames))]))
-            for i, track in enumerate(tracks):
-                if not visible[i].any():
-                    continue
-                hq, coarse = _annotate_track(visible[i], track.tolerance, track.halo)
-                common = dict(id=len(hq_anns) + 1, video_id=video_id,
-                              category_id=track.category_id, iscrowd=0, height=height,
-                              width=width)
-                hq_anns.append(dict(common, **hq))
-                coarse_anns.append(dict(common, **coarse))
-        for kind, anns in (('hq', hq_anns), ('coarse', coarse_anns)):
-            info = dict(description=f'mmvmt {style}-style validation videos, {kind} masks',
-                        version='1.0', seed=seed)
-            _write_json(staging / 'annotations' / f'val_{kind}.json',
-                        dict(info=info, licenses=[], videos=videos, annotations=anns,
-                             categories=[dict(c) for c in CATEGORIES]))
-        _install(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    summary = dict(videos=len(videos), frames=sum(v['length'] for v in videos),
-                   instances=len(hq_anns))
-    if verbose:
-        print(f'{style}-style validation videos (seed {seed}) written to {out}: '
-              f'{summary["videos"]} videos, {summary["frames"]} frames, '
-              f'{summary["instances"]} instances')
-    return summary
+    videos = (_VIDEOS[style](np.random.default_rng([seed, _STREAMS[style], index]))
+              for index in range(int(num_videos)))
+    return write_validation_videos(out_dir, videos, style=style, seed=seed,
+                                   categories=CATEGORIES, jpeg_quality=_JPEG_QUALITY,
+                                   overwrite=overwrite, verbose=verbose)
