@@ -23,6 +23,8 @@ def test_report_then_outputs_onto_inputs_are_one_line_exit_2(review_case):
     assert (out / 'index.html').is_file() and (out / 'thumbs' / '1' / '9_0.jpg').is_file()
     for target, match in ((out, 'holds a report'),
                           (osp.join(review_case['img'], 'r'), 'the folder of the input frames'),
+                          (osp.join(osp.dirname(review_case['coarse']), 'r'),
+                           'the folder of the coarse file'),
                           (review_case['coarse'], 'this is the input file')):
         code, _, err = run(*files, '--out', target)
         assert code == 2 and match in err.splitlines()[-1], err

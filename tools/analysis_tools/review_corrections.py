@@ -14,7 +14,8 @@ from typing import Optional, Sequence
 
 from mmvmt.engine import provenance_path
 from mmvmt.structures import YTVISFormatError
-from mmvmt.utils.output_paths import OutputPathError, check_output_path
+from mmvmt.utils.output_paths import (OutputPathError, annotation_folders,
+                                      check_output_path)
 from mmvmt.visualization.review_report import write_review_report
 
 
@@ -41,7 +42,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     inputs = [args.coarse, args.corrected, args.provenance, provenance_path(args.corrected)]
     try:
         check_output_path(args.out, inputs=inputs, is_dir=True, option='--out',
-                          protected_dirs={args.img_root: 'the folder of the input frames'})
+                          protected_dirs={args.img_root: 'the folder of the input frames',
+                                          **dict.fromkeys(annotation_folders([args.coarse]),
+                                                          'the folder of the coarse file')})
     except OutputPathError as err:
         parser.error(str(err))
     if osp.exists(osp.join(args.out, 'index.html')):
